@@ -1,0 +1,51 @@
+# A complaint's card as officers see it, drawn from the current record at delivery time.
+# Invariants: a group card never shows the reporter's identity (domain.md section 3); a
+# rahasia complaint's group card shows only that it arrived; the buttons are exactly the
+# moves allowed from the current status, each signed with the complaint's version.
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from bot.dialogs.context import Runtime
+from bot.texts import render, status_label
+from storage import outbox
+from storage.complaints import CHANNELS, KINDS, is_overdue
+from storage.lifecycle import moves_from
+from storage.models import Complaint
+
+
+def card_buttons(rt: Runtime, complaint: Complaint) -> list[list[Any]]:
+    return [
+        [m.label, rt.signed(f"k:{complaint.id}:{m.action}:{complaint.version}"), None]
+        for m in moves_from(complaint.status)
+        if m.roles != ("warga",)
+    ]
+
+
+def render_card(rt: Runtime, complaint: Complaint, audience: str, today: date, session: Any) -> tuple[str, list[list[Any]]]:
+    overdue = is_overdue(complaint, today)
+    if audience == "grup" and complaint.rahasia:
+        return render("kartu_rahasia", c=complaint, status=status_label(complaint.status), terlambat=overdue), []
+    private = audience == "pribadi"
+    reporter = None
+    if private and not complaint.anonim and complaint.reporter is not None:
+        r = complaint.reporter
+        if r.erased_at is None and (r.name or r.phone):
+            reporter = " · ".join(x for x in (r.name, r.phone) if x)
+    failed = outbox.undelivered_for_complaint(session, complaint.id) if private else []
+    text = render(
+        "kartu",
+        c=complaint,
+        status=status_label(complaint.status),
+        terlambat=overdue,
+        jenis=KINDS.get(complaint.kind, complaint.kind),
+        kategori=rt.office.category_name(complaint.category),
+        kanal=CHANNELS.get(complaint.channel, complaint.channel),
+        jumlah_foto=len(complaint.photos),
+        pelapor=reporter,
+        riwayat=complaint.history if private else [],
+        gagal_kirim=len(failed),
+        diblokir=bool(complaint.reporter and complaint.reporter.blocked_at),
+    )
+    return text, card_buttons(rt, complaint)

@@ -1,0 +1,150 @@
+# The context a dialog step runs in: the open transaction, who is talking, and the outbox.
+# Invariants: a step never talks to a channel directly; everything it says is queued in
+# the outbox in the step's own transaction, so it is sent if and only if the step committed.
+# Dialog buttons carry the nonce of the prompt that drew them; standalone buttons (officer
+# cards, the "is it solved?" question) carry an HMAC so a forged press is refused.
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.dialogs.types import Caller, Choice
+from bot.office import Office
+from bot.texts import render
+from storage import outbox, people
+from storage.complaints import DeadlinePolicy
+from storage.models import Officer, Person
+
+TRANTIB_GROUP_KEY = "trantib_group"
+
+
+@dataclass
+class Runtime:
+    """What stays the same from one update to the next."""
+
+    office: Office
+    policy: DeadlinePolicy
+    tz: tzinfo
+    secret: bytes
+    bot_username: str
+    data_dir: Path
+    env_trantib_group: int | None = None
+    clock: Callable[[], datetime] | None = None
+
+    def sign(self, text: str) -> str:
+        return hmac.new(self.secret, text.encode(), hashlib.sha256).hexdigest()[:10]
+
+    def signed(self, text: str) -> str:
+        return f"{text}:{self.sign(text)}"
+
+    def verify(self, data: str) -> str | None:
+        """The signed part of `data`, or None if the signature is wrong."""
+        body, _, sig = data.rpartition(":")
+        if body and hmac.compare_digest(self.sign(body), sig):
+            return body
+        return None
+
+    def deep_link(self, payload: str) -> str:
+        return f"https://t.me/{self.bot_username}?start={payload}"
+
+
+class Ctx:
+    def __init__(self, rt: Runtime, session: Session, caller: Caller, now: datetime) -> None:
+        self.rt = rt
+        self.office = rt.office
+        self.session = session
+        self.caller = caller
+        self.now = now
+        self.nonce = secrets.token_hex(2)
+        self.toast: str | None = None
+        self._person: Person | None = None
+        self._officer: Officer | None | bool = False
+        # Labels of the dialog buttons offered in this step, so a typed label counts too.
+        self.offered: dict[str, str] = {}
+
+    # Who is talking -------------------------------------------------------------------
+    @property
+    def person(self) -> Person:
+        if self._person is None:
+            from storage.complaints import get_or_create_person
+
+            self._person = get_or_create_person(
+                self.session, self.caller.channel, self.caller.user_id, None, self.now
+            )
+        return self._person
+
+    @property
+    def officer(self) -> Officer | None:
+        """Officers are Telegram users registered with a role."""
+        if self._officer is False:
+            self._officer = None
+            if self.caller.channel in ("telegram", "sandbox") and self.caller.user_id.lstrip("-").isdigit():
+                self._officer = people.officer_by_telegram(self.session, int(self.caller.user_id))
+        return self._officer  # type: ignore[return-value]
+
+    def trantib_group(self) -> str | None:
+        stored = people.get_setting(self.session, TRANTIB_GROUP_KEY)
+        if stored:
+            return stored
+        if self.rt.env_trantib_group:
+            return str(self.rt.env_trantib_group)
+        if self.office.trantib_group:
+            return str(self.office.trantib_group)
+        return None
+
+    @property
+    def today(self):  # type: ignore[no-untyped-def]
+        return self.now.astimezone(self.rt.tz).date()
+
+    # Saying things ----------------------------------------------------------------------
+    def buttons_for(self, choices: Sequence[Choice]) -> list[list[Any]]:
+        self.offered.update({c.label.lower(): c.value for c in choices if not c.url})
+        return [
+            [c.label, None if c.url else f"d:{self.nonce}:{c.value}", c.url] for c in choices
+        ]
+
+    def say(
+        self,
+        template: str,
+        choices: Sequence[Choice] = (),
+        *,
+        buttons: Sequence[tuple[str, str | None, str | None]] = (),
+        force_reply: bool = False,
+        **values: Any,
+    ) -> None:
+        """Queue a message to the chat the event came from."""
+        rows = self.buttons_for(choices) + [list(b) for b in buttons]
+        self.send_to(
+            self.caller.channel,
+            self.caller.chat_id,
+            render(template, **values),
+            rows,
+            force_reply=force_reply,
+        )
+
+    def send_to(
+        self,
+        channel: str,
+        chat_id: str | int,
+        text: str,
+        buttons: Sequence[Sequence[Any]] = (),
+        *,
+        force_reply: bool = False,
+        complaint_id: int | None = None,
+        kind: str = "text",
+    ) -> None:
+        payload: dict[str, Any] = {"text": text, "buttons": [list(b) for b in buttons]}
+        if force_reply:
+            payload["force_reply"] = True
+        outbox.enqueue(self.session, channel, chat_id, kind, payload, self.now, complaint_id)
+
+    def queue(self, channel: str, chat_id: str | int, kind: str, payload: dict[str, Any], complaint_id: int | None = None) -> None:
+        outbox.enqueue(self.session, channel, chat_id, kind, payload, self.now, complaint_id)

@@ -1,0 +1,118 @@
+# What a resident does besides filing: the menu, status and history of their own
+# complaints, the "is it solved?" answer, and their personal data (see and erase).
+# Invariants: a resident only ever sees their own complaints, and only public notes;
+# "belum" reopens a complaint once, within the window set in the office file.
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from bot.dialogs import notify
+from bot.dialogs.context import Ctx
+from bot.dialogs.types import Choice
+from bot.texts import render
+from storage import complaints as reg
+from storage.lifecycle import SELESAI, Actor, MoveRefused, transition
+
+MENU = (
+    Choice("📝 Buat laporan", "lapor"),
+    Choice("🔎 Cek status", "status"),
+    Choice("❓ Bantuan", "bantuan"),
+    Choice("👤 Data saya", "datasaya"),
+)
+
+
+def menu(ctx: Ctx) -> dict[str, Any]:
+    ctx.say("menu", MENU, office=ctx.office.name)
+    return {"flow": "menu"}
+
+
+def help_text(ctx: Ctx) -> None:
+    ctx.say("bantuan", prefix=ctx.office.ticket_prefix)
+
+
+def status(ctx: Ctx, ticket: str) -> dict[str, Any]:
+    ticket = ticket.strip().upper()
+    if not ticket:
+        own = reg.complaints_of(ctx.session, ctx.person.id)
+        ctx.say("status_daftar", [Choice(c.ticket, c.ticket) for c in own], laporan=own)
+        return {"flow": "status"} if own else {}
+    complaint = reg.by_ticket(ctx.session, ticket)
+    if complaint is None or complaint.reporter_id != ctx.person.id:
+        # Someone else's ticket is answered exactly like a missing one: no enumeration.
+        ctx.say("tiket_tidak_ada", tiket=ticket[:40], prefix=ctx.office.ticket_prefix)
+        return {}
+    history = [h for h in reg.with_history(ctx.session, complaint.id).history]  # type: ignore[union-attr]
+    ctx.say(
+        "status_detail",
+        c=complaint,
+        kategori=ctx.office.category_name(complaint.category),
+        riwayat=history,
+    )
+    return {}
+
+
+def feedback(ctx: Ctx, body: str) -> None:
+    """body is the verified 'f:<id>:<ya|belum>'."""
+    _, cid, answer = body.split(":")
+    complaint = reg.by_id(ctx.session, int(cid), lock=True)
+    if complaint is None or complaint.reporter_id != ctx.person.id:
+        ctx.toast = "Tombol ini bukan untuk Anda."
+        return
+    if complaint.status != SELESAI or complaint.feedback is not None:
+        ctx.toast = "Jawaban untuk laporan ini sudah tercatat."
+        return
+    if answer == "ya":
+        complaint.feedback = "ya"
+        ctx.say("umpan_balik_ya", tiket=complaint.ticket)
+        return
+    try:
+        change = transition(
+            ctx.session,
+            complaint,
+            "buka_kembali",
+            Actor("warga", ctx.person.id, None, "warga"),
+            ctx.now,
+            public_note="Pelapor menyatakan masalah belum terselesaikan.",
+            reopen_window=timedelta(days=ctx.office.reopen_window_days),
+            max_reopens=ctx.office.max_reopens,
+        )
+    except MoveRefused as exc:
+        complaint.feedback = "belum"
+        ctx.say("umpan_balik_ditolak", alasan=f"{exc} Silakan buat laporan baru bila masalahnya berlanjut.")
+        return
+    ctx.say("umpan_balik_belum", tiket=complaint.ticket)
+    group = ctx.trantib_group()
+    if group:
+        ctx.send_to("telegram", group, render("petugas_dibuka_kembali", tiket=complaint.ticket))
+    notify.status_changed(ctx, complaint, change)
+
+
+def my_data(ctx: Ctx) -> dict[str, Any]:
+    person = ctx.person
+    own = reg.complaints_of(ctx.session, person.id, limit=50)
+    ctx.say(
+        "datasaya",
+        [Choice("Hapus identitas saya", "hapus"), Choice("Kembali", "kembali")],
+        kanal=person.channel,
+        akun=person.channel_user_id,
+        nama=person.name,
+        telepon=person.phone,
+        jumlah=len(own),
+        tiket=[c.ticket for c in own],
+    )
+    return {"flow": "datasaya", "step": "lihat"}
+
+
+def my_data_step(ctx: Ctx, state: dict[str, Any], value: str | None) -> dict[str, Any]:
+    if state.get("step") == "lihat" and value == "hapus":
+        ctx.say("datasaya_konfirmasi", [Choice("Ya, hapus", "yakin"), Choice("Tidak", "kembali")])
+        return {"flow": "datasaya", "step": "konfirmasi"}
+    if state.get("step") == "konfirmasi" and value == "yakin":
+        reg.erase_identity(ctx.session, ctx.person, ctx.now)
+        ctx.say("datasaya_dihapus")
+        return {}
+    if value == "kembali":
+        return menu(ctx)
+    ctx.say("pilih_tombol")
+    return state

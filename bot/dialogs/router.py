@@ -1,0 +1,156 @@
+# The one entry point for every inbound event on every channel: `handle` runs inside the
+# caller's transaction, loads the dialog state, dispatches, and saves the new state.
+# Invariants: a choice is accepted only if it carries the nonce of the prompt that drew it
+# (dialog buttons) or a valid signature (standalone buttons); in a group the bot speaks
+# only to commands and to officers it asked for a note, never to ordinary chatter.
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.dialogs import intake, officer, resident
+from bot.dialogs.context import Ctx, Runtime
+from bot.dialogs.types import Caller, Event
+from storage import people
+
+RESIDENT_COMMANDS = {"start", "menu", "batal", "status", "bantuan", "help", "datasaya", "lapor"}
+OFFICER_COMMANDS = {"kasus", "catat", "daftarkan_grup", "petugas"}
+
+
+def handle(rt: Runtime, session: Session, caller: Caller, event: Event, now: datetime) -> Ctx:
+    ctx = Ctx(rt, session, caller, now)
+    state = people.load_state(session, caller.channel, caller.chat_id, caller.user_id)
+    new_state = dispatch(ctx, state, event)
+    if new_state != state or state:
+        if new_state:
+            new_state["nonce"] = ctx.nonce
+            new_state["offered"] = ctx.offered
+        people.save_state(session, caller.channel, caller.chat_id, caller.user_id, new_state, now)
+    return ctx
+
+
+def dispatch(ctx: Ctx, state: dict[str, Any], event: Event) -> dict[str, Any]:
+    if event.kind == "command":
+        return command(ctx, state, event)
+    if event.kind == "choice":
+        return choice(ctx, state, event)
+    if not ctx.caller.private and state.get("flow") != "catatan":
+        return state  # group chatter is not for the bot
+    typed = _typed_choice(state, event)
+    if typed is not None:
+        return dialog_choice(ctx, state, event, typed)
+    flow = state.get("flow")
+    if flow == "lapor":
+        return intake.step(ctx, state, event, None)
+    if flow == "catatan":
+        return officer.note_step(ctx, state, event)
+    if flow == "status" and event.kind == "text":
+        return resident.status(ctx, event.text)
+    if event.kind == "photo":
+        ctx.say("foto_di_luar_langkah")
+    elif event.kind == "location":
+        ctx.say("lokasi_di_luar_langkah")
+    elif event.kind == "unsupported":
+        ctx.say("tidak_didukung", jenis="pesan ini", petunjuk="Ketik /start untuk melihat menu.")
+    else:
+        return resident.menu(ctx)
+    return state
+
+
+def _typed_choice(state: dict[str, Any], event: Event) -> str | None:
+    """Typed text that matches a button's label counts as pressing it (WhatsApp, terminal)."""
+    if event.kind != "text":
+        return None
+    offered: dict[str, str] = state.get("offered") or {}
+    return offered.get(event.text.strip().lower())
+
+
+def command(ctx: Ctx, state: dict[str, Any], event: Event) -> dict[str, Any]:
+    name, args = event.command, event.args
+    private = ctx.caller.private
+    if name == "batal":
+        if state or private:
+            ctx.say("lapor_batal")
+        return {}
+    if not private and name not in OFFICER_COMMANDS:
+        return state  # a resident command typed in the group: not ours to answer there
+    if name in ("start", "menu"):
+        if args.startswith("kasus_"):
+            officer.list_cases(ctx, args[len("kasus_"):])
+            return {}
+        return resident.menu(ctx)
+    if name == "lapor":
+        return intake.start(ctx)
+    if name in ("bantuan", "help"):
+        resident.help_text(ctx)
+        return state
+    if name == "status":
+        return resident.status(ctx, args)
+    if name == "datasaya":
+        return resident.my_data(ctx)
+    if name == "kasus":
+        officer.list_cases(ctx, args)
+        return state
+    if name == "catat":
+        if ctx.officer is None:
+            ctx.say("bukan_petugas")
+            return state
+        if not private:
+            ctx.send_to(ctx.caller.channel, ctx.caller.chat_id, "Gunakan /catat di chat pribadi dengan bot.")
+            return state
+        return intake.start(ctx, mode="petugas")
+    if name == "daftarkan_grup":
+        officer.register_group(ctx)
+        return state
+    if name == "petugas":
+        officer.add_officer(ctx, args)
+        return state
+    if private:
+        ctx.say("perintah_tidak_dikenal", perintah=name[:30])
+    return state
+
+
+def choice(ctx: Ctx, state: dict[str, Any], event: Event) -> dict[str, Any]:
+    data = event.data
+    if data.startswith(("k:", "f:")):
+        body = ctx.rt.verify(data)
+        if body is None:
+            ctx.toast = "Tombol tidak sah."
+            return state
+        if body.startswith("k:"):
+            return officer.press_card(ctx, body, state)
+        resident.feedback(ctx, body)
+        return state
+    if data.startswith("d:"):
+        _, nonce, value = data.split(":", 2)
+        if nonce != state.get("nonce"):
+            ctx.toast = "Tombol ini sudah tidak berlaku."
+            return state
+        ctx.toast = ""
+        return dialog_choice(ctx, state, event, value)
+    ctx.toast = "Tombol tidak dikenal."
+    return state
+
+
+def dialog_choice(ctx: Ctx, state: dict[str, Any], event: Event, value: str) -> dict[str, Any]:
+    flow = state.get("flow")
+    if flow == "menu":
+        if value == "lapor":
+            return intake.start(ctx)
+        if value == "status":
+            return resident.status(ctx, "")
+        if value == "bantuan":
+            resident.help_text(ctx)
+            return state
+        if value == "datasaya":
+            return resident.my_data(ctx)
+    if flow == "lapor":
+        return intake.step(ctx, state, event, value)
+    if flow == "status":
+        return resident.status(ctx, value)
+    if flow == "datasaya":
+        return resident.my_data_step(ctx, state, value)
+    ctx.toast = "Tombol ini sudah tidak berlaku."
+    return state

@@ -1,0 +1,46 @@
+# What every channel translates to and from: events in, replies out.
+# Invariant: nothing here knows about Telegram, WhatsApp or the terminal.
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+EventKind = Literal["text", "command", "choice", "photo", "location", "unsupported"]
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: EventKind
+    text: str = ""
+    command: str = ""  # without the slash, lower case
+    args: str = ""
+    data: str = ""  # raw choice data, as the channel received it
+    photo_path: str | None = None
+    photo_size: int = 0
+    photo_too_large: bool = False
+    latitude: float | None = None
+    longitude: float | None = None
+    unsupported: str = ""  # sticker, voice, video, document, ...
+
+
+@dataclass(frozen=True)
+class Choice:
+    label: str
+    value: str = ""
+    url: str | None = None  # a link button instead of a choice
+
+
+@dataclass
+class Caller:
+    channel: str
+    chat_id: str
+    user_id: str
+    display_name: str | None
+    chat_type: str  # "private" or "group"
+    # Data of the pressed button's message, when the event is a choice (to edit it in place).
+    message_id: int | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def private(self) -> bool:
+        return self.chat_type == "private"

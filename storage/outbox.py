@@ -1,0 +1,119 @@
+# The outbox: every message the bot owes someone, written in the same transaction as the
+# change that caused it, and delivered afterwards by bot/delivery.
+# Invariants: an item is marked sent only after its channel accepted it; a failed send is
+# retried with backoff; a chat that blocked the bot gets failed_at and is not retried; per
+# chat, items are delivered in id order (a later item waits while an earlier one is retried).
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from storage.models import Card, OutboxItem
+
+
+def enqueue(
+    session: Session,
+    channel: str,
+    chat_id: str | int,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+    complaint_id: int | None = None,
+) -> OutboxItem:
+    item = OutboxItem(
+        channel=channel,
+        chat_id=str(chat_id),
+        kind=kind,
+        payload=payload,
+        complaint_id=complaint_id,
+        created_at=now,
+        next_attempt_at=now,
+        attempts=0,
+    )
+    session.add(item)
+    return item
+
+
+def due(session: Session, channel: str, now: datetime, limit: int = 200) -> Sequence[OutboxItem]:
+    """Items to send now, in id order: a chat whose earliest waiting item is still in its
+    backoff sends nothing after that item (per-chat order), other chats are not held back."""
+    pending = (
+        OutboxItem.channel == channel,
+        OutboxItem.sent_at.is_(None),
+        OutboxItem.failed_at.is_(None),
+    )
+    waiting = (
+        select(OutboxItem.chat_id, func.min(OutboxItem.id).label("first_id"))
+        .where(*pending, OutboxItem.next_attempt_at > now)
+        .group_by(OutboxItem.chat_id)
+        .subquery()
+    )
+    return session.scalars(
+        select(OutboxItem)
+        .outerjoin(waiting, waiting.c.chat_id == OutboxItem.chat_id)
+        .where(*pending, or_(waiting.c.first_id.is_(None), OutboxItem.id < waiting.c.first_id))
+        .order_by(OutboxItem.id)
+        .limit(limit)
+    ).all()
+
+
+def next_wakeup(session: Session, channel: str) -> datetime | None:
+    return session.scalar(
+        select(func.min(OutboxItem.next_attempt_at)).where(
+            OutboxItem.channel == channel,
+            OutboxItem.sent_at.is_(None),
+            OutboxItem.failed_at.is_(None),
+        )
+    )
+
+
+def mark_sent(session: Session, item_id: int, now: datetime, message_id: int | None) -> None:
+    item = session.get(OutboxItem, item_id)
+    if item is not None:
+        item.sent_at = now
+        item.result_message_id = message_id
+        item.attempts += 1
+
+
+def mark_retry(session: Session, item_id: int, now: datetime, delay: timedelta, error: str) -> None:
+    item = session.get(OutboxItem, item_id)
+    if item is not None:
+        item.attempts += 1
+        item.error = error[:1000]
+        item.next_attempt_at = now + delay
+
+
+def mark_failed(session: Session, item_id: int, now: datetime, error: str) -> None:
+    item = session.get(OutboxItem, item_id)
+    if item is not None:
+        item.attempts += 1
+        item.error = error[:1000]
+        item.failed_at = now
+
+
+def undelivered_for_complaint(session: Session, complaint_id: int) -> Sequence[OutboxItem]:
+    return session.scalars(
+        select(OutboxItem).where(
+            OutboxItem.complaint_id == complaint_id, OutboxItem.failed_at.is_not(None)
+        )
+    ).all()
+
+
+def card_message(session: Session, complaint_id: int, chat_id: str) -> int | None:
+    card = session.get(Card, (complaint_id, chat_id))
+    return card.message_id if card else None
+
+
+def set_card_message(
+    session: Session, complaint_id: int, chat_id: str, message_id: int, now: datetime
+) -> None:
+    card = session.get(Card, (complaint_id, chat_id))
+    if card is None:
+        session.add(Card(complaint_id=complaint_id, chat_id=chat_id, message_id=message_id, updated_at=now))
+    else:
+        card.message_id = message_id
+        card.updated_at = now

@@ -1,0 +1,69 @@
+# Officers, dialog state and the values the office sets from chat.
+# Invariants: one officer per Telegram id; dialog state is keyed by (channel, chat, user) and
+# written in the caller's transaction, together with whatever the dialog step recorded.
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.lifecycle import OFFICER_ROLES
+from storage.models import DialogState, Officer, Setting
+
+
+def officer_by_telegram(session: Session, telegram_id: int) -> Officer | None:
+    return session.scalars(
+        select(Officer).where(Officer.telegram_id == telegram_id, Officer.active.is_(True))
+    ).first()
+
+
+def add_officer(session: Session, telegram_id: int, name: str, role: str, now: datetime) -> Officer:
+    if role not in OFFICER_ROLES:
+        raise ValueError(f"Peran tidak dikenal: {role}. Pilihan: {', '.join(OFFICER_ROLES)}.")
+    officer = session.scalars(select(Officer).where(Officer.telegram_id == telegram_id)).first()
+    if officer is None:
+        officer = Officer(telegram_id=telegram_id, name=name, role=role, active=True, created_at=now)
+        session.add(officer)
+    else:
+        officer.name, officer.role, officer.active = name, role, True
+    session.flush()
+    return officer
+
+
+def list_officers(session: Session) -> Sequence[Officer]:
+    return session.scalars(select(Officer).order_by(Officer.id)).all()
+
+
+def load_state(session: Session, channel: str, chat_id: str, user_id: str) -> dict[str, Any]:
+    row = session.get(DialogState, (channel, chat_id, user_id))
+    return dict(row.state) if row else {}
+
+
+def save_state(
+    session: Session, channel: str, chat_id: str, user_id: str, state: dict[str, Any], now: datetime
+) -> None:
+    row = session.get(DialogState, (channel, chat_id, user_id))
+    if row is None:
+        session.add(
+            DialogState(channel=channel, chat_id=chat_id, user_id=user_id, state=state, updated_at=now)
+        )
+    else:
+        row.state = state
+        row.updated_at = now
+
+
+def get_setting(session: Session, key: str) -> str | None:
+    row = session.get(Setting, key)
+    return row.value if row else None
+
+
+def set_setting(session: Session, key: str, value: str, now: datetime) -> None:
+    row = session.get(Setting, key)
+    if row is None:
+        session.add(Setting(key=key, value=value, updated_at=now))
+    else:
+        row.value = value
+        row.updated_at = now
