@@ -1,0 +1,83 @@
+# A running SIGAP against the Bot API emulator, for end-to-end tests: the real PTB
+# Application, the real Service, a SQLite register in a temporary folder.
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.emulators.telegram import BotApiEmulator, Outgoing
+from bot.service import Service
+from bot.settings import load_settings
+from storage import people
+
+TOKEN = "123456:TEST-token"
+WARGA = 1001
+WARGA2 = 1002
+PETUGAS = 2001
+KOORDINATOR = 2002
+ORANG_LAIN = 3001
+GROUP = -1009876543210
+
+
+@dataclass
+class World:
+    emu: BotApiEmulator
+    service: Service
+
+    async def idle(self) -> None:
+        await self.emu.wait_idle(timeout=10.0, quiet=0.15)
+
+    async def say(self, user: int, text: str, chat: int | None = None) -> None:
+        self.emu.send_text(user, text, chat=chat)
+        await self.idle()
+
+    def in_chat(self, chat: int) -> list[Outgoing]:
+        return [o for o in self.emu.sent if o.chat_id == chat]
+
+    def last(self, chat: int) -> Outgoing:
+        return self.in_chat(chat)[-1]
+
+    def texts(self, chat: int) -> list[str]:
+        return [o.text or "" for o in self.in_chat(chat)]
+
+    def message_with_button(self, chat: int, label: str) -> dict[str, Any]:
+        for m in reversed(self.emu.messages_in(chat)):
+            rows = (m.get("reply_markup") or {}).get("inline_keyboard") or []
+            for row in rows:
+                for b in row:
+                    if b.get("text") == label:
+                        return {"message_id": m["message_id"], "data": b.get("callback_data")}
+        raise AssertionError(f"no button {label!r} in chat {chat}: {self.texts(chat)[-3:]}")
+
+    async def press(self, user: int, label: str, chat: int | None = None) -> None:
+        chat = chat if chat is not None else user
+        found = self.message_with_button(chat, label)
+        self.emu.press(user, found["message_id"], found["data"], chat=chat)
+        await self.idle()
+
+
+async def start_world(tmp_path: Path, env: dict[str, str] | None = None) -> World:
+    emu = BotApiEmulator(token=TOKEN, bot_username="sigap_test_bot")
+    await emu.start()
+    emu.user(WARGA, "Siti", "siti")
+    emu.user(WARGA2, "Ahmad", "ahmad")
+    emu.user(PETUGAS, "Budi", "budi")
+    emu.user(KOORDINATOR, "Rina", "rina")
+    emu.user(ORANG_LAIN, "Joko", "joko")
+    emu.group(GROUP, "Trantib Jelbuk")
+    settings = load_settings(env={"SIGAP_DATA_DIR": str(tmp_path), **(env or {})}, env_file=None)
+    service = Service(settings, token=TOKEN, base_url=emu.base_url, base_file_url=emu.base_file_url, rate_limit=False)
+    now = datetime.now(UTC)
+    with service.db.transaction() as s:
+        people.add_officer(s, PETUGAS, "Budi", "petugas", now)
+        people.add_officer(s, KOORDINATOR, "Rina", "koordinator", now)
+        people.set_setting(s, "trantib_group", str(GROUP), now)
+    await service.start()
+    return World(emu, service)
+
+
+async def stop_world(world: World) -> None:
+    await world.service.stop()
+    await world.emu.stop()
