@@ -13,14 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
-
 from bot.cards import render_card
 from bot.dialogs.context import Runtime
 from storage import outbox
 from storage.complaints import with_history
 from storage.db import Database
-from storage.models import OutboxItem, Person
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
@@ -111,27 +108,10 @@ class Delivery:
 
     def _due(self, now: datetime) -> list[Job]:
         with self.db.transaction() as s:
-            rows = s.scalars(
-                select(OutboxItem)
-                .where(
-                    OutboxItem.channel.in_(list(self.senders)),
-                    OutboxItem.sent_at.is_(None),
-                    OutboxItem.failed_at.is_(None),
-                )
-                .order_by(OutboxItem.id)
-                .limit(200)
-            ).all()
-            # An item not yet due holds back the later items of its chat.
-            jobs, waiting = [], set()
-            for r in rows:
-                key = (r.channel, r.chat_id)
-                if key in waiting:
-                    continue
-                if r.next_attempt_at > now:
-                    waiting.add(key)
-                    continue
-                jobs.append(Job(r.id, r.channel, r.chat_id, r.kind, dict(r.payload), r.attempts))
-            return jobs
+            return [
+                Job(r.id, r.channel, r.chat_id, r.kind, dict(r.payload), r.attempts)
+                for r in outbox.due_now(s, list(self.senders), now)
+            ]
 
     def _next_wakeup(self) -> datetime | None:
         with self.db.transaction() as s:
@@ -208,19 +188,4 @@ class Delivery:
         with self.db.transaction() as s:
             outbox.mark_failed(s, job.id, now, error)
             if blocked:
-                s.execute(
-                    update(Person)
-                    .where(Person.channel == job.channel, Person.channel_user_id == job.chat_id)
-                    .values(blocked_at=now)
-                )
-                # Everything else queued for that chat would fail the same way.
-                s.execute(
-                    update(OutboxItem)
-                    .where(
-                        OutboxItem.channel == job.channel,
-                        OutboxItem.chat_id == job.chat_id,
-                        OutboxItem.sent_at.is_(None),
-                        OutboxItem.failed_at.is_(None),
-                    )
-                    .values(failed_at=now, error="pengguna memblokir bot")
-                )
+                outbox.mark_chat_blocked(s, job.channel, job.chat_id, now)

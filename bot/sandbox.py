@@ -174,11 +174,12 @@ async def run_sandbox(settings: Settings, script: Path | None = None) -> int:
                 else:
                     printer = asyncio.create_task(_keep_showing(term))
                     try:
-                        line = await asyncio.to_thread(_read_line, term.prompt())
+                        read = await asyncio.to_thread(_read_line, term.prompt())
                     finally:
                         printer.cancel()
-                    if line is None:
+                    if read is None:
                         break
+                    line = read
                 if not term.handle(line):
                     break
                 with contextlib.suppress(TimeoutError):

@@ -132,9 +132,12 @@ def transition(
     if action == "buka_kembali":
         if complaint.reopen_count >= max_reopens:
             raise MoveRefused("Laporan ini sudah pernah dibuka kembali.")
-        if reopen_window is not None and complaint.resolved_at is not None:
-            if now - complaint.resolved_at > reopen_window:
-                raise MoveRefused("Batas waktu untuk membuka kembali laporan ini sudah lewat.")
+        if (
+            reopen_window is not None
+            and complaint.resolved_at is not None
+            and now - complaint.resolved_at > reopen_window
+        ):
+            raise MoveRefused("Batas waktu untuk membuka kembali laporan ini sudah lewat.")
 
     # Every check passed: only now is the record touched.
     source = complaint.status

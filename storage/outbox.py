@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Card, OutboxItem
+from storage.models import Card, OutboxItem, Person
 
 
 def enqueue(
@@ -117,3 +117,50 @@ def set_card_message(
     else:
         card.message_id = message_id
         card.updated_at = now
+
+
+def due_now(session: Session, channels: list[str], now: datetime, limit: int = 200) -> list[OutboxItem]:
+    """Items to send now, in id order; an item not yet due holds back the later ones of its chat."""
+    rows = session.scalars(
+        select(OutboxItem)
+        .where(
+            OutboxItem.channel.in_(channels),
+            OutboxItem.sent_at.is_(None),
+            OutboxItem.failed_at.is_(None),
+        )
+        .order_by(OutboxItem.id)
+        .limit(limit)
+    ).all()
+    ready, waiting = [], set()
+    for r in rows:
+        key = (r.channel, r.chat_id)
+        if key in waiting:
+            continue
+        if r.next_attempt_at > now:
+            waiting.add(key)
+            continue
+        ready.append(r)
+    return ready
+
+
+def mark_chat_blocked(session: Session, channel: str, chat_id: str, now: datetime) -> None:
+    """The person blocked the bot: record it, and fail what was still queued for them."""
+    session.execute(
+        update(Person)
+        .where(Person.channel == channel, Person.channel_user_id == chat_id)
+        .values(blocked_at=now)
+    )
+    session.execute(
+        update(OutboxItem)
+        .where(
+            OutboxItem.channel == channel,
+            OutboxItem.chat_id == chat_id,
+            OutboxItem.sent_at.is_(None),
+            OutboxItem.failed_at.is_(None),
+        )
+        .values(failed_at=now, error="pengguna memblokir bot")
+    )
+
+
+def card_chats(session: Session, complaint_id: int) -> list[str]:
+    return list(session.scalars(select(Card.chat_id).where(Card.complaint_id == complaint_id)).all())

@@ -2,15 +2,19 @@
 # Application, the real Service, a SQLite register in a temporary folder.
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
+
 from bot.emulators.telegram import BotApiEmulator, Outgoing
 from bot.service import Service
 from bot.settings import load_settings
 from storage import people
+from storage.models import InboxItem, OutboxItem
 
 TOKEN = "123456:TEST-token"
 WARGA = 1001
@@ -26,8 +30,30 @@ class World:
     emu: BotApiEmulator
     service: Service
 
-    async def idle(self) -> None:
-        await self.emu.wait_idle(timeout=10.0, quiet=0.15)
+    async def idle(self, timeout: float = 15.0) -> None:
+        """Until the emulator is quiet AND the register has nothing left to handle or send."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            await self.emu.wait_idle(timeout=timeout, quiet=0.1)
+            if await asyncio.to_thread(self._settled):
+                return
+            if loop.time() > deadline:
+                raise TimeoutError("SIGAP did not settle")
+            await asyncio.sleep(0.05)
+
+    def _settled(self) -> bool:
+        now = datetime.now(UTC)
+        with self.service.db.transaction() as s:
+            pending = s.scalar(select(func.count(InboxItem.id)).where(InboxItem.handled_at.is_(None)))
+            due = s.scalar(
+                select(func.count(OutboxItem.id)).where(
+                    OutboxItem.sent_at.is_(None),
+                    OutboxItem.failed_at.is_(None),
+                    OutboxItem.next_attempt_at <= now,
+                )
+            )
+        return not pending and not due
 
     async def say(self, user: int, text: str, chat: int | None = None) -> None:
         self.emu.send_text(user, text, chat=chat)

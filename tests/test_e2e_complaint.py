@@ -8,7 +8,17 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.models import Complaint, Person, StatusChange
-from tests.e2e import GROUP, KOORDINATOR, ORANG_LAIN, PETUGAS, WARGA, WARGA2, World, start_world, stop_world
+from tests.e2e import (
+    GROUP,
+    KOORDINATOR,
+    ORANG_LAIN,
+    PETUGAS,
+    WARGA,
+    WARGA2,
+    World,
+    start_world,
+    stop_world,
+)
 
 JPEG = b"\xff\xd8\xff\xe0" + b"0" * 500 + b"\xff\xd9"
 

@@ -54,7 +54,7 @@ def build_application(token: str, base_url: str, base_file_url: str, *, rate_lim
     )
     if rate_limit:
         # Retries of 429s are the outbox's job (it persists them); the limiter only paces.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))  # type: ignore[arg-type]
     return builder.build()
 
 

@@ -12,9 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from bot.dialogs.types import Caller, Choice
 from bot.office import Office
@@ -22,6 +20,9 @@ from bot.texts import render
 from storage import outbox, people
 from storage.complaints import DeadlinePolicy
 from storage.models import Officer, Person
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 TRANTIB_GROUP_KEY = "trantib_group"
 

@@ -5,11 +5,9 @@
 # record, so a card never shows a state older than the last committed one.
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.dialogs.context import Ctx
 from storage import outbox
-from storage.models import Card, Complaint, StatusChange
+from storage.models import Complaint, StatusChange
 
 
 def new_complaint(ctx: Ctx, complaint: Complaint) -> None:
@@ -32,7 +30,7 @@ def new_complaint(ctx: Ctx, complaint: Complaint) -> None:
 
 
 def refresh_cards(ctx: Ctx, complaint: Complaint) -> None:
-    chats = ctx.session.scalars(select(Card.chat_id).where(Card.complaint_id == complaint.id)).all()
+    chats = outbox.card_chats(ctx.session, complaint.id)
     queued = set()
     for chat in chats:
         audience = "pribadi" if not chat.startswith("-") else "grup"

@@ -6,14 +6,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from bot.dialogs import intake, officer, resident
 from bot.dialogs.context import Ctx, Runtime
 from bot.dialogs.types import Caller, Event
 from storage import people
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 RESIDENT_COMMANDS = {"start", "menu", "batal", "status", "bantuan", "help", "datasaya", "lapor"}
 OFFICER_COMMANDS = {"kasus", "catat", "daftarkan_grup", "petugas"}

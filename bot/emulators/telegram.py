@@ -15,7 +15,10 @@
 #   * Every message the bot sends or edits (and every deletion) is appended to `sent` as an
 #     immutable `Outgoing` record, in the order the requests were processed. The stored
 #     message state (`messages_in`, `history`) always reflects edits and deletions.
-#   * A request that fails (fault injection, validation error, blocked chat) changes no state.
+#   * A request answered with an error (injected fault, validation error, blocked chat) sends,
+#     edits and deletes nothing; at most a file uploaded with a rejected sendMediaGroup stays
+#     stored, unreferenced. drop_next(after_processing=True) is the one deliberate exception:
+#     the call takes effect and only its answer is lost.
 #   * The server runs in the caller's asyncio loop. Every mutation happens under one lock, and
 #     request handlers never await while holding it, so the control API may also be called
 #     from another thread (wake-ups are then marshalled into the loop).
@@ -462,7 +465,9 @@ def _parse_html(text: str) -> tuple[str, list[JSONDict]]:
         i += 1
         if i < n and text[i] == "/":
             if not stack:
-                raise _EntityParseError(f"Unexpected end tag at byte offset {_byte_offset(text, begin)}")
+                raise _EntityParseError(
+                    f"Unexpected end tag at byte offset {_byte_offset(text, begin)}"
+                )
             j = i + 1
             while j < n and not text[j].isspace() and text[j] != ">":
                 j += 1
@@ -470,7 +475,9 @@ def _parse_html(text: str) -> tuple[str, list[JSONDict]]:
             while j < n and text[j].isspace():
                 j += 1
             if j >= n or text[j] != ">":
-                raise _EntityParseError(f"Unclosed end tag at byte offset {_byte_offset(text, begin)}")
+                raise _EntityParseError(
+                    f"Unclosed end tag at byte offset {_byte_offset(text, begin)}"
+                )
             tag, start, argument = stack.pop()
             if end_name and end_name != tag:
                 raise _EntityParseError(
@@ -485,7 +492,9 @@ def _parse_html(text: str) -> tuple[str, list[JSONDict]]:
         while j < n and not text[j].isspace() and text[j] != ">":
             j += 1
         if j >= n:
-            raise _EntityParseError(f"Unclosed start tag at byte offset {_byte_offset(text, begin)}")
+            raise _EntityParseError(
+                f"Unclosed start tag at byte offset {_byte_offset(text, begin)}"
+            )
         tag = text[i:j].lower()
         if tag not in _HTML_TAGS:
             raise _EntityParseError(
@@ -522,7 +531,9 @@ def _parse_html_attributes(text: str, i: int, tag: str, begin: int) -> tuple[str
             i += 1
         name = text[name_start:i].lower()
         if not name:
-            raise _EntityParseError(f'Empty attribute name in the tag "{tag}" at byte offset {where}')
+            raise _EntityParseError(
+                f'Empty attribute name in the tag "{tag}" at byte offset {where}'
+            )
         while i < n and text[i].isspace():
             i += 1
         if i >= n or text[i] != "=":
@@ -728,7 +739,11 @@ def _parse_markdown_v2(text: str) -> tuple[str, list[JSONDict]]:
                 if at(i + 1) == "`" and at(i + 2) == "`":
                     kind, i = "pre", i + 3
                     language_end = i
-                    while language_end < n and not text[language_end].isspace() and text[language_end] != "`":
+                    while (
+                        language_end < n
+                        and not text[language_end].isspace()
+                        and text[language_end] != "`"
+                    ):
                         language_end += 1
                     if i != language_end and language_end < n and text[language_end] != "`":
                         argument, i = text[i:language_end], language_end
@@ -819,14 +834,18 @@ def _parse_markdown(text: str) -> tuple[str, list[JSONDict]]:
             i += 2
             is_pre = True
             language_end = i
-            while language_end < n and not text[language_end].isspace() and text[language_end] != "`":
+            while (
+                language_end < n and not text[language_end].isspace() and text[language_end] != "`"
+            ):
                 language_end += 1
             if i != language_end and language_end < n and text[language_end] != "`":
                 language, i = text[i:language_end], language_end
             if at(i) in "\r\n":
                 i += 2 if at(i + 1) in "\r\n" and at(i) != at(i + 1) else 1
         start = u16
-        while i < n and (text[i] != end_char or (is_pre and not (at(i + 1) == "`" and at(i + 2) == "`"))):
+        while i < n and (
+            text[i] != end_char or (is_pre and not (at(i + 1) == "`" and at(i + 2) == "`"))
+        ):
             out.append(text[i])
             u16 += _u16len(text[i])
             i += 1
@@ -1155,7 +1174,7 @@ class BotApiEmulator:
             sock.bind((self.host, self._requested_port))
             sock.listen(128)
             sock.setblocking(False)
-            site = web.SockSite(runner, sock, shutdown_timeout=1.0)
+            site = web.SockSite(runner, sock)
             await site.start()
         except BaseException:
             sock.close()
@@ -1459,7 +1478,11 @@ class BotApiEmulator:
             return self._queue_update("callback_query", query)
 
     def inject(self, update: Mapping[str, Any]) -> JSONDict:
-        """Queue a raw update; update_id is assigned when missing and must keep increasing."""
+        """Queue a raw update; update_id is assigned when missing and must keep increasing.
+
+        A new message in it (message / channel_post) is stored too, with its chat and sender,
+        so the bot can reply to it, forward it or delete it like any other message.
+        """
         payload = copy.deepcopy(dict(update))
         with self._lock:
             update_id = payload.pop("update_id", None)
@@ -1472,12 +1495,21 @@ class BotApiEmulator:
             kinds = list(payload)
             if len(kinds) != 1:
                 raise ValueError("an update has exactly one field besides update_id")
-            return self._queue_update(kinds[0], payload[kinds[0]])
+            kind = kinds[0]
+            if kind in ("message", "channel_post"):
+                self._adopt_message(payload[kind])
+            return self._queue_update(kind, payload[kind])
 
     def pending_updates(self) -> int:
         """Updates not yet confirmed by a getUpdates offset (delivered or not)."""
         with self._lock:
             return len(self._updates)
+
+    @property
+    def polls_waiting(self) -> int:
+        """getUpdates calls currently parked in a long poll (a bot that is listening)."""
+        with self._lock:
+            return self._parked_polls
 
     # ---------------------------------------------------------------- observing the bot
 
@@ -1750,6 +1782,22 @@ class BotApiEmulator:
                 del self._reply_keyboards[target["id"]]
             return self._queue_update("message", copy.deepcopy(message))
 
+    def _adopt_message(self, message: Any) -> None:
+        """Store a message that arrived in a raw update, registering its chat and sender."""
+        if not isinstance(message, dict):
+            return
+        chat = message.get("chat")
+        message_id = message.get("message_id")
+        if not isinstance(chat, dict) or "id" not in chat or not isinstance(message_id, int):
+            return
+        chat_id = int(chat["id"])
+        self._chats.setdefault(chat_id, copy.deepcopy(chat))
+        sender = message.get("from")
+        if isinstance(sender, dict) and "id" in sender and not sender.get("is_bot"):
+            self._users.setdefault(int(sender["id"]), copy.deepcopy(sender))
+        self._messages.setdefault(chat_id, {})[message_id] = copy.deepcopy(message)
+        self._next_message_id[chat_id] = max(self._next_message_id.get(chat_id, 1), message_id + 1)
+
     def _queue_update(self, kind: str, payload: JSONDict) -> JSONDict:
         with self._lock:
             update = {"update_id": self._next_update_id, kind: payload}
@@ -1758,7 +1806,11 @@ class BotApiEmulator:
                 self._updates.append(update)
             else:
                 # Telegram filters by the allowed_updates in force when the update is created.
-                logger.debug("update %s of type %s not in allowed_updates: dropped", update["update_id"], kind)
+                logger.debug(
+                    "update %s of type %s not in allowed_updates: dropped",
+                    update["update_id"],
+                    kind,
+                )
         self._wake(self._updates_signal, self._state_signal)
         return copy.deepcopy(update)
 
@@ -1836,7 +1888,9 @@ class BotApiEmulator:
             media.update(type="regular", width=512, height=512, is_animated=False, is_video=False)
         return media
 
-    def _input_file(self, value: Any, kind: str, uploads: Mapping[str, _Upload]) -> JSONDict | list[JSONDict]:
+    def _input_file(
+        self, value: Any, kind: str, uploads: Mapping[str, _Upload]
+    ) -> JSONDict | list[JSONDict]:
         """Resolve a file parameter (upload, attach:// reference, file_id or URL) to the
         content field of a message: a PhotoSize list for photos, a media object otherwise."""
         if isinstance(value, str) and value.startswith("attach://"):
@@ -1858,7 +1912,9 @@ class BotApiEmulator:
                 # Not fetched (no network); a placeholder stands in for the remote file.
                 if kind == "photo":
                     return self._store_photo(b"")
-                return self._media_object(self._store_file(kind, None, file_name=value.rsplit("/", 1)[-1]))
+                return self._media_object(
+                    self._store_file(kind, None, file_name=value.rsplit("/", 1)[-1])
+                )
             existing = self._files.get(value)
             if existing is None:
                 raise _bad_request("wrong file identifier/HTTP URL specified")
@@ -2114,7 +2170,7 @@ class BotApiEmulator:
     def _set_my_commands(self, p: _Params) -> bool:
         commands = p.json_list("commands")
         if commands is None:
-            raise _bad_request("parameter \"commands\" is required")
+            raise _bad_request('parameter "commands" is required')
         if len(commands) > 100:
             raise _bad_request("BOT_COMMANDS_TOO_MUCH")
         cleaned: list[JSONDict] = []
@@ -2159,7 +2215,9 @@ class BotApiEmulator:
 
     def _set_chat_menu_button(self, p: _Params) -> bool:
         with self._lock:
-            self._menu_buttons[p.integer("chat_id")] = p.json_dict("menu_button") or {"type": "default"}
+            self._menu_buttons[p.integer("chat_id")] = p.json_dict("menu_button") or {
+                "type": "default"
+            }
         return True
 
     def _get_chat_menu_button(self, p: _Params) -> JSONDict:
@@ -2170,7 +2228,9 @@ class BotApiEmulator:
 
     # ---------------------------------------------------------------- sending
 
-    def _chat_for(self, p: _Params, name: str = "chat_id", *, check_blocked: bool = True) -> JSONDict:
+    def _chat_for(
+        self, p: _Params, name: str = "chat_id", *, check_blocked: bool = True
+    ) -> JSONDict:
         raw = p.get(name)
         if raw is None or raw == "":
             raise _bad_request(f"{name} is empty")
@@ -2216,7 +2276,9 @@ class BotApiEmulator:
         if not text and required:
             raise _bad_request("message text is empty")
         if _u16len(text) > limit:
-            raise _bad_request("message is too long" if name == "text" else "message caption is too long")
+            raise _bad_request(
+                "message is too long" if name == "text" else "message caption is too long"
+            )
         return text, entities
 
     def _reply_markup(self, p: _Params, *, inline_only: bool = False) -> JSONDict | None:
@@ -2231,7 +2293,9 @@ class BotApiEmulator:
         if kind == "inline_keyboard":
             rows = markup["inline_keyboard"]
             if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-                raise _bad_request("can't parse inline keyboard button: field \"inline_keyboard\" must be an Array of Arrays")
+                raise _bad_request(
+                    'can\'t parse inline keyboard button: field "inline_keyboard" must be an Array of Arrays'
+                )
             for row in rows:
                 for button in row:
                     _check_inline_button(button)
@@ -2300,7 +2364,9 @@ class BotApiEmulator:
     ) -> None:
         photo = message.get("photo")
         media = next((message[k] for k in _MEDIA_KINDS if k != "photo" and k in message), None)
-        params = {k: v for k, v in p.values.items() if k != "_uploads" and not isinstance(v, _Upload)}
+        params = {
+            k: v for k, v in p.values.items() if k != "_uploads" and not isinstance(v, _Upload)
+        }
         record = Outgoing(
             seq=len(self._sent),
             method=method,
@@ -2335,7 +2401,13 @@ class BotApiEmulator:
             if preview:
                 content["link_preview_options"] = preview
             return self._deliver(
-                "sendMessage", p, chat, content, markup, raw_text=p.string("text"), reply_to=reply_to
+                "sendMessage",
+                p,
+                chat,
+                content,
+                markup,
+                raw_text=p.string("text"),
+                reply_to=reply_to,
             )
 
     def _send_media(self, p: _Params, kind: str, method: str) -> JSONDict:
@@ -2426,7 +2498,13 @@ class BotApiEmulator:
                 if p.has(extra):
                     location[extra] = p.number(extra)
             return self._deliver(
-                "sendLocation", p, chat, {"location": location}, markup, raw_text=None, reply_to=reply_to
+                "sendLocation",
+                p,
+                chat,
+                {"location": location},
+                markup,
+                raw_text=None,
+                reply_to=reply_to,
             )
 
     def _send_contact(self, p: _Params) -> JSONDict:
@@ -2440,7 +2518,9 @@ class BotApiEmulator:
             if p.string("last_name"):
                 contact["last_name"] = p.string("last_name")
             markup = self._reply_markup(p)
-            return self._deliver("sendContact", p, chat, {"contact": contact}, markup, raw_text=None)
+            return self._deliver(
+                "sendContact", p, chat, {"contact": contact}, markup, raw_text=None
+            )
 
     def _send_chat_action(self, p: _Params) -> bool:
         with self._lock:
@@ -2484,7 +2564,11 @@ class BotApiEmulator:
                 content["forward_origin"] = (
                     {"type": "user", "sender_user": copy.deepcopy(sender), "date": original["date"]}
                     if sender
-                    else {"type": "chat", "sender_chat": copy.deepcopy(source_chat), "date": original["date"]}
+                    else {
+                        "type": "chat",
+                        "sender_chat": copy.deepcopy(source_chat),
+                        "date": original["date"],
+                    }
                 )
             message = self._deliver(
                 method,
@@ -2544,7 +2628,9 @@ class BotApiEmulator:
             }
             if p.has("link_preview_options"):
                 changes["link_preview_options"] = p.json_dict("link_preview_options")
-            return self._apply_edit("editMessageText", p, message, changes, raw_text=p.string("text"))
+            return self._apply_edit(
+                "editMessageText", p, message, changes, raw_text=p.string("text")
+            )
 
     def _edit_message_caption(self, p: _Params) -> JSONDict:
         with self._lock:
@@ -2736,7 +2822,9 @@ def _commands_key(scope: JSONDict | None, language_code: str) -> tuple[str, str]
 
 def _check_inline_button(button: Any) -> None:
     if not isinstance(button, dict) or not str(button.get("text", "")):
-        raise _bad_request("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
+        raise _bad_request(
+            "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
+        )
     actions = [
         k
         for k in (
@@ -2754,11 +2842,12 @@ def _check_inline_button(button: Any) -> None:
         if k in button
     ]
     if not actions:
-        raise _bad_request("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
+        raise _bad_request(
+            "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
+        )
     data = button.get("callback_data")
     if data is not None and not 1 <= len(str(data).encode("utf-8")) <= MAX_CALLBACK_DATA_BYTES:
         raise _bad_request("BUTTON_DATA_INVALID")
     url = button.get("url")
     if url is not None and not re.match(r"^(https?|tg)://\S+$", str(url)):
         raise _bad_request("BUTTON_URL_INVALID")
-
