@@ -67,6 +67,7 @@ class Delivery:
         self.senders = senders
         self.clock = clock
         self._wake = asyncio.Event()
+        self._parallel = asyncio.Semaphore(16)
         self.sent_count = 0
 
     def wake(self) -> None:
@@ -82,24 +83,20 @@ class Delivery:
                 pass
 
     async def drain(self) -> float:
-        """Send everything due now; returns how long to sleep before the next due item."""
+        """Send everything due now; returns how long to sleep before the next due item.
+
+        Chats are served concurrently (a slow or throttled chat does not hold up the others);
+        within a chat, items go strictly in order and stop at the first one being retried.
+        """
         while True:
-            now = self.clock()
-            jobs = await asyncio.to_thread(self._due, now)
+            jobs = await asyncio.to_thread(self._due, self.clock())
             if not jobs:
                 break
-            held: set[tuple[str, str]] = set()
-            progressed = False
+            by_chat: dict[tuple[str, str], list[Job]] = {}
             for job in jobs:
-                key = (job.channel, job.chat_id)
-                if key in held:
-                    continue
-                ok = await self._deliver(job)
-                if ok is None:  # waiting for a retry: keep this chat's order
-                    held.add(key)
-                else:
-                    progressed = True
-            if not progressed:
+                by_chat.setdefault((job.channel, job.chat_id), []).append(job)
+            results = await asyncio.gather(*(self._deliver_chat(q) for q in by_chat.values()))
+            if not any(results):
                 break
         nxt = await asyncio.to_thread(self._next_wakeup)
         if nxt is None:
@@ -107,20 +104,30 @@ class Delivery:
         return max(0.05, min(60.0, (nxt - self.clock()).total_seconds()))
 
     def _due(self, now: datetime) -> list[Job]:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             return [
                 Job(r.id, r.channel, r.chat_id, r.kind, dict(r.payload), r.attempts)
                 for r in outbox.due_now(s, list(self.senders), now)
             ]
 
     def _next_wakeup(self) -> datetime | None:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             nxt = None
             for channel in self.senders:
                 t = outbox.next_wakeup(s, channel)
                 if t is not None and (nxt is None or t < nxt):
                     nxt = t
             return nxt
+
+    async def _deliver_chat(self, queue: list[Job]) -> bool:
+        async with self._parallel:
+            progressed = False
+            for job in queue:
+                ok = await self._deliver(job)
+                if ok is None:  # waiting for a retry: later items of this chat wait too
+                    break
+                progressed = True
+            return progressed
 
     async def _deliver(self, job: Job) -> bool | None:
         sender = self.senders[job.channel]
@@ -165,7 +172,7 @@ class Delivery:
         raise Undeliverable(f"jenis pesan tidak dikenal: {job.kind}")
 
     def _draw_card(self, job: Job) -> tuple[str, list[list[Any]], int | None] | None:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             complaint = with_history(s, int(job.payload["complaint_id"]))
             if complaint is None:
                 return None

@@ -201,7 +201,7 @@ class TelegramChannel:
                 done += 1
 
     def _pending(self) -> list[tuple[int, dict[str, Any]]]:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             return [(i.id, dict(i.payload)) for i in inbox.pending(s, CHANNEL, limit=100)]
 
     async def handle_item(self, item_id: int, payload: dict[str, Any]) -> None:
