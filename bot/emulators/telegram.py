@@ -1143,6 +1143,8 @@ class BotApiEmulator:
         self._faults: dict[str, deque[_Fault]] = {}
         self._delay = 0.0
         self._method_delays: dict[str, float] = {}
+        self._serial_methods: set[str] = set()
+        self._serial_locks: dict[str, asyncio.Lock] = {}
 
         self._handlers: dict[str, tuple[str, _Handler]] = {}
         for name, handler in self._handler_table().items():
@@ -1159,6 +1161,7 @@ class BotApiEmulator:
         # Events must belong to the serving loop; recreate them in case of a restart.
         self._updates_signal = _Signal()
         self._state_signal = _Signal()
+        self._serial_locks.clear()
         app = web.Application(client_max_size=MAX_UPLOAD_BYTES + 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
@@ -1672,13 +1675,29 @@ class BotApiEmulator:
         fault = _Fault(0, "connection dropped", None, drop=True, after_processing=after_processing)
         self._add_fault(method, fault, times)
 
-    def set_delay(self, seconds: float, method: str | None = None) -> None:
-        """Artificial latency before every call (or only calls of `method`)."""
+    def set_delay(self, seconds: float, method: str | None = None, *, serial: bool = False) -> None:
+        """Artificial latency before every call (or only calls of `method`).
+
+        Concurrent calls wait out their latency side by side, so ten parallel sends still
+        finish together after one delay. With `serial` (needs `method`) calls of that method
+        are served one at a time instead, each taking `seconds`: a slow single lane, which
+        makes "kill the bot while its replies trickle out" reproducible. A call whose client
+        disconnects while queued or delayed is cancelled and has no effect.
+        """
+        if serial and method is None:
+            raise ValueError("serial latency needs a method")
         with self._lock:
             if method is None:
                 self._delay = max(0.0, seconds)
+                return
+            name = self._canonical(method)
+            if serial and name == "getUpdates":
+                raise ValueError("getUpdates cannot be serial: a long poll would hold the lane")
+            self._method_delays[name] = max(0.0, seconds)
+            if serial:
+                self._serial_methods.add(name)
             else:
-                self._method_delays[self._canonical(method)] = max(0.0, seconds)
+                self._serial_methods.discard(name)
 
     def reset_counters(self) -> None:
         with self._lock:
@@ -1971,28 +1990,20 @@ class BotApiEmulator:
                 status = 404
                 return _error_response(404, "Not Found: method not found")
             delay = self._method_delays.get(method, self._delay)
-            if delay:
-                await asyncio.sleep(delay)
-            fault = self._take_fault(method)
-            if fault is not None and not (fault.drop and fault.after_processing):
-                status = fault.status
-                if fault.drop:
-                    return self._drop(request)
-                return _error_response(fault.status, fault.description, fault.retry_after)
-            try:
-                params, uploads = await self._read_params(request)
-                if uploads:
-                    params.values["_uploads"] = uploads
-                result = entry[1](params)
-                if isinstance(result, Awaitable):
-                    result = await result
-            except _ApiError as exc:
-                status = exc.status
-                return _error_response(exc.status, exc.description, exc.retry_after)
-            if fault is not None:
-                status = 0
-                return self._drop(request)
-            return web.json_response({"ok": True, "result": result}, dumps=_dumps)
+            if method not in self._serial_methods:
+                if delay:
+                    await asyncio.sleep(delay)
+                status, response = await self._serve(request, method, entry[1])
+                return response
+            lock = self._serial_locks.setdefault(method, asyncio.Lock())
+            async with lock:
+                if delay:
+                    await asyncio.sleep(delay)
+                status, response = await self._serve(request, method, entry[1])
+                return response
+        except asyncio.CancelledError:
+            status = 499  # the client went away first (nginx's "client closed request")
+            raise
         finally:
             finished = time.monotonic()
             with self._lock:
@@ -2000,6 +2011,28 @@ class BotApiEmulator:
                 self._last_activity = finished
                 self.call_log.append(ApiCall(method, status, started, finished - started))
             self._wake(self._state_signal)
+
+    async def _serve(
+        self, request: web.Request, method: str, handler: _Handler
+    ) -> tuple[int, web.StreamResponse]:
+        """Run one call (after latency): fault injection, then the method; (status, answer)."""
+        fault = self._take_fault(method)
+        if fault is not None and not (fault.drop and fault.after_processing):
+            if fault.drop:
+                return fault.status, self._drop(request)
+            return fault.status, _error_response(fault.status, fault.description, fault.retry_after)
+        try:
+            params, uploads = await self._read_params(request)
+            if uploads:
+                params.values["_uploads"] = uploads
+            result = handler(params)
+            if isinstance(result, Awaitable):
+                result = await result
+        except _ApiError as exc:
+            return exc.status, _error_response(exc.status, exc.description, exc.retry_after)
+        if fault is not None:
+            return 0, self._drop(request)
+        return 200, web.json_response({"ok": True, "result": result}, dumps=_dumps)
 
     def _drop(self, request: web.Request) -> web.StreamResponse:
         """Close the connection without an answer (the client sees a network error)."""

@@ -1,0 +1,277 @@
+# The inbox (nothing inbound lost, nothing handled twice), the outbox (nothing outbound lost,
+# retries with backoff, per-chat order), cards, dialog state and officers.
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from storage import inbox, outbox, people
+from storage.complaints import ComplaintDraft, DeadlinePolicy, create_complaint
+from storage.db import Database
+from storage.lifecycle import Actor
+from storage.models import InboxItem, OutboxItem
+
+NOW = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
+
+
+# ------------------------------------------------------------------------------------ inbox
+
+
+def test_store_ignores_a_repeated_external_id(db: Database) -> None:
+    with db.transaction() as s:
+        assert inbox.store(s, "telegram", [("1", {"text": "halo"}), ("2", {"text": "lapor"})],
+                           NOW) == 2
+    with db.transaction() as s:
+        # A redelivered batch: one old id with a different payload, one new id.
+        assert inbox.store(s, "telegram", [("2", {"text": "GANTI"}), ("3", {"n": [1, 2]})],
+                           NOW + timedelta(seconds=5)) == 1
+        assert inbox.store(s, "telegram", [("1", {}), ("3", {})], NOW) == 0
+        assert inbox.store(s, "telegram", [], NOW) == 0
+        # The same id from another channel is another update.
+        assert inbox.store(s, "whatsapp", [("1", {"text": "hai"})], NOW) == 1
+    with db.transaction() as s:
+        rows = s.scalars(select(InboxItem).order_by(InboxItem.id)).all()
+        assert [(r.source, r.external_id) for r in rows] == [
+            ("telegram", "1"), ("telegram", "2"), ("telegram", "3"), ("whatsapp", "1")]
+        assert rows[1].payload == {"text": "lapor"}  # the first copy is kept
+        assert rows[2].payload == {"n": [1, 2]}
+        assert rows[2].received_at == NOW + timedelta(seconds=5)
+        assert all(r.handled_at is None and r.attempts == 0 for r in rows)
+
+
+def test_pending_claim_and_mark_failed(db: Database) -> None:
+    with db.transaction() as s:
+        inbox.store(s, "telegram", [(str(i), {"i": i}) for i in range(1, 5)], NOW)
+        inbox.store(s, "whatsapp", [("wamid.1", {"i": 99})], NOW)
+    with db.transaction() as s:
+        assert [p.payload["i"] for p in inbox.pending(s)] == [1, 2, 3, 4, 99]
+        assert [p.payload["i"] for p in inbox.pending(s, "telegram", limit=2)] == [1, 2]
+        assert [p.payload["i"] for p in inbox.pending(s, "whatsapp")] == [99]
+        first, second, third = (p.id for p in inbox.pending(s, "telegram", limit=3))
+
+    # Handling marks the item done in the same transaction as its effects.
+    with db.transaction() as s:
+        item = inbox.claim(s, first)
+        assert item is not None and item.payload == {"i": 1}
+        item.handled_at = NOW
+    with db.transaction() as s:
+        assert inbox.claim(s, first) is None  # already handled
+        assert inbox.claim(s, 10_000) is None  # no such item
+        # A failure that will be retried stays pending and counts the attempt.
+        inbox.mark_failed(s, second, "x" * 5000, NOW, give_up=False)
+        inbox.mark_failed(s, third, "rusak", NOW, give_up=True)
+        inbox.mark_failed(s, 10_000, "hilang", NOW, give_up=True)  # no error for a missing id
+    with db.transaction() as s:
+        assert [p.id for p in inbox.pending(s, "telegram")] == [second, max(first, second, third) + 1]
+        again = s.get(InboxItem, second)
+        assert again is not None
+        assert (again.attempts, len(again.error or ""), again.handled_at) == (1, 2000, None)
+        given_up = s.get(InboxItem, third)
+        assert given_up is not None
+        assert (given_up.attempts, given_up.error, given_up.handled_at) == (1, "rusak", NOW)
+        assert inbox.claim(s, third) is None
+    with db.transaction() as s:
+        inbox.mark_failed(s, second, "lagi", NOW, give_up=False)
+    with db.transaction() as s:
+        assert s.get(InboxItem, second).attempts == 2  # type: ignore[union-attr]
+
+
+def test_rolled_back_handling_leaves_the_item_pending(db: Database) -> None:
+    with db.transaction() as s:
+        inbox.store(s, "telegram", [("42", {"text": "/start"})], NOW)
+    with pytest.raises(RuntimeError), db.transaction() as s:
+        item = inbox.claim(s, inbox.pending(s)[0].id)
+        assert item is not None
+        item.handled_at = NOW
+        raise RuntimeError("crash in the middle of handling")
+    with db.transaction() as s:
+        assert [p.external_id for p in inbox.pending(s)] == ["42"]
+
+
+# ----------------------------------------------------------------------------------- outbox
+
+
+def _complaint(db: Database, policy: DeadlinePolicy) -> int:
+    with db.transaction() as s:
+        return create_complaint(
+            s,
+            ComplaintDraft(kind="pengaduan", category="Kebisingan", desa="Jelbuk",
+                           description="Sound horeg sampai pagi", channel="whatsapp",
+                           received_at=NOW),
+            reporter=None, actor=Actor("warga", None, None, "warga"), now=NOW, policy=policy,
+            prefix="TRB",
+        ).id
+
+
+def test_enqueue_and_due_in_id_order(db: Database, policy: DeadlinePolicy) -> None:
+    cid = _complaint(db, policy)
+    with db.transaction() as s:
+        a = outbox.enqueue(s, "telegram", 111, "text", {"text": "satu"}, NOW)
+        b = outbox.enqueue(s, "telegram", "222", "card", {"ticket": "TRB-2026-00001"}, NOW,
+                           complaint_id=cid)
+        outbox.enqueue(s, "whatsapp", "62811", "text", {"text": "wa"}, NOW)
+        c = outbox.enqueue(s, "telegram", 111, "location", {"lat": -8.1, "lon": 113.7}, NOW)
+        s.flush()
+        ids = [a.id, b.id, c.id]
+    with db.transaction() as s:
+        due = outbox.due(s, "telegram", NOW)
+        assert [i.id for i in due] == ids
+        assert [i.chat_id for i in due] == ["111", "222", "111"]
+        assert due[1].payload == {"ticket": "TRB-2026-00001"} and due[1].complaint_id == cid
+        assert (due[0].attempts, due[0].sent_at, due[0].next_attempt_at) == (0, None, NOW)
+        assert [i.id for i in outbox.due(s, "telegram", NOW, limit=2)] == ids[:2]
+        assert [i.payload for i in outbox.due(s, "whatsapp", NOW)] == [{"text": "wa"}]
+        assert outbox.due(s, "sandbox", NOW) == []
+
+
+def test_mark_sent_and_mark_failed_take_items_out_of_the_queue(
+    db: Database, policy: DeadlinePolicy
+) -> None:
+    cid = _complaint(db, policy)
+    with db.transaction() as s:
+        items = [outbox.enqueue(s, "telegram", str(100 + i), "text", {"i": i}, NOW,
+                                complaint_id=cid) for i in range(3)]
+        s.flush()
+        sent, failed, waiting = (i.id for i in items)
+    later = NOW + timedelta(seconds=3)
+    with db.transaction() as s:
+        outbox.mark_sent(s, sent, later, 98765)
+        outbox.mark_failed(s, failed, later, "Forbidden: bot was blocked by the user")
+    with db.transaction() as s:
+        assert [i.id for i in outbox.due(s, "telegram", later)] == [waiting]
+        done = s.get(OutboxItem, sent)
+        assert done is not None
+        assert (done.sent_at, done.result_message_id, done.attempts) == (later, 98765, 1)
+        gone = s.get(OutboxItem, failed)
+        assert gone is not None
+        assert (gone.failed_at, gone.attempts) == (later, 1)
+        assert gone.error == "Forbidden: bot was blocked by the user"
+        # The officers can see what could not be delivered for a complaint.
+        assert [i.id for i in outbox.undelivered_for_complaint(s, cid)] == [failed]
+
+
+def test_retry_waits_for_its_backoff_and_holds_back_its_chat(db: Database) -> None:
+    with db.transaction() as s:
+        first = outbox.enqueue(s, "telegram", "111", "text", {"n": 1}, NOW)
+        second = outbox.enqueue(s, "telegram", "111", "text", {"n": 2}, NOW)
+        other = outbox.enqueue(s, "telegram", "222", "text", {"n": 3}, NOW)
+        s.flush()
+        ids = (first.id, second.id, other.id)
+    with db.transaction() as s:
+        outbox.mark_retry(s, ids[0], NOW, timedelta(seconds=30), "429 Too Many Requests" * 100)
+    with db.transaction() as s:
+        item = s.get(OutboxItem, ids[0])
+        assert item is not None
+        assert item.attempts == 1
+        assert item.next_attempt_at == NOW + timedelta(seconds=30)
+        assert item.error is not None and len(item.error) == 1000
+        assert outbox.next_wakeup(s, "telegram") == NOW
+        # Before the backoff ends, the retried item is not due, and neither is the later
+        # message to the same chat (per-chat order); other chats are not held back.
+        assert [i.id for i in outbox.due(s, "telegram", NOW + timedelta(seconds=10))] == [ids[2]]
+        # Once it ends, the chat's messages come in their original order.
+        assert [i.id for i in outbox.due(s, "telegram", NOW + timedelta(seconds=30))] == list(ids)
+        outbox.mark_sent(s, ids[2], NOW, 1)
+    with db.transaction() as s:
+        assert outbox.next_wakeup(s, "telegram") == NOW  # the second message, never tried
+        outbox.mark_sent(s, ids[1], NOW, 2)
+    with db.transaction() as s:
+        assert outbox.next_wakeup(s, "telegram") == NOW + timedelta(seconds=30)
+        outbox.mark_sent(s, ids[0], NOW + timedelta(seconds=31), 3)
+    with db.transaction() as s:
+        assert outbox.next_wakeup(s, "telegram") is None
+        assert outbox.due(s, "telegram", NOW + timedelta(days=1)) == []
+
+
+def test_card_message_is_remembered_per_chat(db: Database, policy: DeadlinePolicy) -> None:
+    cid = _complaint(db, policy)
+    with db.transaction() as s:
+        assert outbox.card_message(s, cid, "-100123") is None
+        outbox.set_card_message(s, cid, "-100123", 555, NOW)
+        outbox.set_card_message(s, cid, "999", 7, NOW)
+    with db.transaction() as s:
+        assert outbox.card_message(s, cid, "-100123") == 555
+        outbox.set_card_message(s, cid, "-100123", 556, NOW + timedelta(minutes=1))
+    with db.transaction() as s:
+        assert outbox.card_message(s, cid, "-100123") == 556
+        assert outbox.card_message(s, cid, "999") == 7
+        assert outbox.card_message(s, cid, "nope") is None
+
+
+# ------------------------------------------------------------------------- people and state
+
+
+def test_dialog_state_round_trip(db: Database) -> None:
+    state = {"flow": "lapor", "step": "desa", "draft": {"kategori": "Miras", "foto": ["a.jpg"]},
+             "catatan": "Warga RT 03 — ‘keberatan’", "n": 3, "ok": True, "nil": None}
+    with db.transaction() as s:
+        assert people.load_state(s, "telegram", "111", "111") == {}
+        people.save_state(s, "telegram", "111", "111", state, NOW)
+        people.save_state(s, "telegram", "-100", "111", {"flow": "grup"}, NOW)
+    with db.transaction() as s:
+        assert people.load_state(s, "telegram", "111", "111") == state
+        assert people.load_state(s, "telegram", "-100", "111") == {"flow": "grup"}
+        assert people.load_state(s, "whatsapp", "111", "111") == {}
+        people.save_state(s, "telegram", "111", "111", {"flow": "skm", "step": 1}, NOW)
+    with db.transaction() as s:
+        assert people.load_state(s, "telegram", "111", "111") == {"flow": "skm", "step": 1}
+
+
+def test_dialog_state_nested_change_in_one_transaction_is_saved(db: Database) -> None:
+    # A dialog step loads its state, changes a nested value and saves it in the same
+    # transaction; the change must reach the database.
+    with db.transaction() as s:
+        people.save_state(s, "whatsapp", "62811", "62811",
+                          {"step": "kategori", "draft": {"kategori": None}}, NOW)
+    with db.transaction() as s:
+        state = people.load_state(s, "whatsapp", "62811", "62811")
+        state["draft"]["kategori"] = "Parkir liar"
+        state["step"] = "desa"
+        people.save_state(s, "whatsapp", "62811", "62811", state, NOW)
+    with db.transaction() as s:
+        assert people.load_state(s, "whatsapp", "62811", "62811") == {
+            "step": "desa", "draft": {"kategori": "Parkir liar"}}
+    with db.transaction() as s:
+        state = people.load_state(s, "whatsapp", "62811", "62811")
+        state["draft"]["kategori"] = "Miras"  # only a nested change this time
+        people.save_state(s, "whatsapp", "62811", "62811", state, NOW)
+    with db.transaction() as s:
+        assert people.load_state(s, "whatsapp", "62811", "62811")["draft"] == {"kategori": "Miras"}
+
+
+def test_add_officer_validates_roles(db: Database) -> None:
+    with db.transaction() as s:
+        for bad in ("camat", "", "Admin", "warga"):
+            with pytest.raises(ValueError, match="Peran"):
+                people.add_officer(s, 1, "Pak X", bad, NOW)
+        assert people.list_officers(s) == []
+        o = people.add_officer(s, 1001, "Bu Rina", "petugas", NOW)
+        assert (o.role, o.active) == ("petugas", True)
+        people.add_officer(s, 1002, "Pak Camat", "pimpinan", NOW)
+    with db.transaction() as s:
+        o = people.officer_by_telegram(s, 1001)
+        assert o is not None and o.name == "Bu Rina"
+        o.active = False
+    with db.transaction() as s:
+        assert people.officer_by_telegram(s, 1001) is None  # inactive officers are not found
+        # Adding again updates the role and reactivates, without a second row.
+        again = people.add_officer(s, 1001, "Bu Rina S.", "koordinator", NOW)
+    with db.transaction() as s:
+        o = people.officer_by_telegram(s, 1001)
+        assert o is not None and o.id == again.id
+        assert (o.name, o.role, o.active) == ("Bu Rina S.", "koordinator", True)
+        assert [x.telegram_id for x in people.list_officers(s)] == [1001, 1002]
+        assert s.scalar(select(func.count()).select_from(OutboxItem)) == 0
+
+
+def test_settings_round_trip(db: Database) -> None:
+    with db.transaction() as s:
+        assert people.get_setting(s, "trantib_chat") is None
+        people.set_setting(s, "trantib_chat", "-100555", NOW)
+    with db.transaction() as s:
+        assert people.get_setting(s, "trantib_chat") == "-100555"
+        people.set_setting(s, "trantib_chat", "-100777", NOW)
+    with db.transaction() as s:
+        assert people.get_setting(s, "trantib_chat") == "-100777"
