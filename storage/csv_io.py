@@ -267,8 +267,7 @@ class _RowChecker:
         self.now = now
         self.tz = tz
         self.channels = _lookup(CHANNELS, CHANNELS)
-        self.kinds = _lookup(KINDS, KINDS)
-        self.kinds.update({_key(k.replace("_", " ")): k for k in KINDS})
+        self.kinds = _lookup(KINDS, KINDS)  # the label accepts "permintaan informasi"
         self.statuses = _lookup(STATUSES, STATUS_LABELS)
         self.categories = _lookup(categories)
         self.desa = _lookup(desa)

@@ -50,7 +50,7 @@ async def test_killed_mid_batch_loses_nothing(tmp_path: Path) -> None:
             emu.user(u, f"Warga {u}")
             emu.send_text(u, "/start")
         # Slow replies so that the kill lands in the middle of the batch.
-        emu.set_delay(0.25, "sendMessage")
+        emu.set_delay(0.25, "sendMessage", serial=True)
         proc = start_bot(emu, tmp_path)
         try:
             assert await wait_until(lambda: sum(menus_for(emu, u) > 0 for u in USERS) >= 3, 60)
@@ -62,7 +62,7 @@ async def test_killed_mid_batch_loses_nothing(tmp_path: Path) -> None:
         answered_before = sum(menus_for(emu, u) > 0 for u in USERS)
         assert answered_before < len(USERS), "the kill came too late to prove anything"
 
-        emu.set_delay(0.0, "sendMessage")
+        emu.set_delay(0.0, "sendMessage", serial=False)
         proc = start_bot(emu, tmp_path)
         try:
             assert await wait_until(lambda: all(menus_for(emu, u) >= 1 for u in USERS), 60)

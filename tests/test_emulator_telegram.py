@@ -32,6 +32,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot.emulators import BotApiEmulator, buttons, parse_formatted_text
 
@@ -463,3 +464,20 @@ def test_parse_modes() -> None:
     with pytest.raises(ValueError, match="Can't find end tag"):
         parse_formatted_text("<b>tebal", "HTML")
     assert parse_formatted_text("  spasi  \n", None) == ("spasi", [])
+
+
+async def test_latency_parallel_or_serial(emu: BotApiEmulator) -> None:
+    async with Bot(
+        TOKEN, base_url=emu.base_url, request=HTTPXRequest(connection_pool_size=8)
+    ) as fast:
+        emu.set_delay(0.1, "sendMessage")
+        started = time.monotonic()
+        await asyncio.gather(*(fast.send_message(ALICE, str(n)) for n in range(4)))
+        assert time.monotonic() - started < 0.35  # side by side
+
+        emu.set_delay(0.1, "sendMessage", serial=True)
+        started = time.monotonic()
+        await asyncio.gather(*(fast.send_message(ALICE, str(n)) for n in range(4)))
+        assert time.monotonic() - started >= 0.4  # one lane
+        gaps = [b.at - a.at for a, b in zip(emu.sent[4:], emu.sent[5:], strict=False)]
+        assert all(gap >= 0.09 for gap in gaps)
