@@ -66,7 +66,8 @@ def intake(db: Database, policy: DeadlinePolicy, now: datetime, *,
 def all_seqs(db: Database, year: int) -> list[int]:
     with db.transaction() as s:
         return [int(x) for x in s.scalars(
-            select(Complaint.seq).where(Complaint.year == year).order_by(Complaint.seq))]
+            select(Complaint.seq).where(Complaint.year == year).order_by(Complaint.seq))
+            if x is not None]
 
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)  # Monday 10:00 WIB

@@ -281,6 +281,29 @@ def test_header_problems_are_reported_on_line_one(db: Database, policy: Deadline
     assert count(db) == 0
 
 
+def test_rows_with_too_many_cells_are_reported(db: Database, policy: DeadlinePolicy,
+                                               tmp_path: Path) -> None:
+    rows = [GOOD[0] + [""], GOOD[1] + ["catatan nyasar"], GOOD[3][:7]]  # empty extra is fine
+    report = run_import(db, policy, write_csv(tmp_path, rows))
+    # Line 3 has a stray cell; line 4 lacks status and selesai_pada, so its status is empty.
+    assert [(e.line, e.column) for e in report.errors] == [(3, ""), (4, "status")]
+    assert "10 kolom" in report.errors[0].message
+    assert count(db) == 0
+
+
+def test_import_runs_in_the_callers_transaction(db: Database, policy: DeadlinePolicy,
+                                                tmp_path: Path) -> None:
+    path = write_csv(tmp_path, GOOD)
+    with pytest.raises(RuntimeError), db.transaction() as s:
+        report = import_complaints(s, path, policy=policy, prefix=PREFIX, categories=CATEGORIES,
+                                   desa=DESA, now=NOW)
+        assert report.imported == 4
+        assert s.scalar(select(func.count(Complaint.id))) == 4
+        raise RuntimeError("the officer cancelled")
+    assert count(db) == 0
+    assert intake(db, policy, NOW).ticket == "TRB-2026-00001"
+
+
 def test_not_utf8_is_refused_with_its_line(db: Database, policy: DeadlinePolicy,
                                            tmp_path: Path) -> None:
     path = write_csv(tmp_path, GOOD[:2])

@@ -251,17 +251,17 @@ def test_add_officer_validates_roles(db: Database) -> None:
         assert (o.role, o.active) == ("petugas", True)
         people.add_officer(s, 1002, "Pak Camat", "pimpinan", NOW)
     with db.transaction() as s:
-        o = people.officer_by_telegram(s, 1001)
-        assert o is not None and o.name == "Bu Rina"
-        o.active = False
+        found = people.officer_by_telegram(s, 1001)
+        assert found is not None and found.name == "Bu Rina"
+        found.active = False
     with db.transaction() as s:
         assert people.officer_by_telegram(s, 1001) is None  # inactive officers are not found
         # Adding again updates the role and reactivates, without a second row.
         again = people.add_officer(s, 1001, "Bu Rina S.", "koordinator", NOW)
     with db.transaction() as s:
-        o = people.officer_by_telegram(s, 1001)
-        assert o is not None and o.id == again.id
-        assert (o.name, o.role, o.active) == ("Bu Rina S.", "koordinator", True)
+        found = people.officer_by_telegram(s, 1001)
+        assert found is not None and found.id == again.id
+        assert (found.name, found.role, found.active) == ("Bu Rina S.", "koordinator", True)
         assert [x.telegram_id for x in people.list_officers(s)] == [1001, 1002]
         assert s.scalar(select(func.count()).select_from(OutboxItem)) == 0
 

@@ -209,9 +209,9 @@ def test_every_status_action_pair(db: Database, policy: DeadlinePolicy, original
     else:
         assert move is None or move not in moves_from(status)
         cid = at_status(db, policy, status, original)
-        before = snapshot(db, cid)
+        unchanged = snapshot(db, cid)
         attempt_refused(db, cid, action, actor(allowed_role(action)), now, **f)
-        assert snapshot(db, cid) == before
+        assert snapshot(db, cid) == unchanged
 
 
 @pytest.mark.parametrize("action", ACTIONS)
