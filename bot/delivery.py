@@ -107,7 +107,8 @@ class Delivery:
         with self.db.reading() as s:
             return [
                 Job(r.id, r.channel, r.chat_id, r.kind, dict(r.payload), r.attempts)
-                for r in outbox.due_now(s, list(self.senders), now)
+                for channel in self.senders
+                for r in outbox.due(s, channel, now)
             ]
 
     def _next_wakeup(self) -> datetime | None:

@@ -119,30 +119,6 @@ def set_card_message(
         card.updated_at = now
 
 
-def due_now(session: Session, channels: list[str], now: datetime, limit: int = 200) -> list[OutboxItem]:
-    """Items to send now, in id order; an item not yet due holds back the later ones of its chat."""
-    rows = session.scalars(
-        select(OutboxItem)
-        .where(
-            OutboxItem.channel.in_(channels),
-            OutboxItem.sent_at.is_(None),
-            OutboxItem.failed_at.is_(None),
-        )
-        .order_by(OutboxItem.id)
-        .limit(limit)
-    ).all()
-    ready, waiting = [], set()
-    for r in rows:
-        key = (r.channel, r.chat_id)
-        if key in waiting:
-            continue
-        if r.next_attempt_at > now:
-            waiting.add(key)
-            continue
-        ready.append(r)
-    return ready
-
-
 def mark_chat_blocked(session: Session, channel: str, chat_id: str, now: datetime) -> None:
     """The person blocked the bot: record it, and fail what was still queued for them."""
     session.execute(
