@@ -1,12 +1,19 @@
-# The office file (TOML): kecamatan, desa, categories, handling times, chats.
+# The office file (TOML): kecamatan, desa, categories, handling times, chats, the SKM
+# services and period, the six IKU with their targets, capaian bands, the digest schedule.
 # Invariant: a loaded Office is validated whole; a bad file fails at startup with the key
 # that is wrong, never halfway through a conversation.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import time
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+
+from kpi.capaian import Band
+from kpi.ikm import weight_from_setting
+from kpi.periods import Kind
 
 DEFAULT_OFFICE_FILE = Path(__file__).parent / "office_jelbuk.toml"
 
@@ -19,6 +26,34 @@ class OfficeFileError(ValueError):
 class Category:
     code: str
     name: str
+
+
+@dataclass(frozen=True)
+class Service:
+    """A public service of the kecamatan, as the SKM survey names it."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class IkuDef:
+    """One indicator of the Keputusan Camat, with its yearly Perjanjian Kinerja targets."""
+
+    code: str  # "IKU-1" .. "IKU-6"
+    sasaran: str
+    name: str
+    formula: str
+    unit: str
+    higher_is_better: bool
+    kind: str  # "jumlah" | "rasio" | "nilai"
+    responsible: str
+    source: str
+    targets: dict[int, Decimal] = field(default_factory=dict)
+
+
+SKM_PERIOD_KINDS: dict[str, Kind] = {"triwulan": "quarter", "semester": "semester", "tahun": "year"}
+WEEKDAYS = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")
 
 
 @dataclass(frozen=True)
@@ -40,12 +75,39 @@ class Office:
     categories: tuple[Category, ...]
     trantib_group: int
     leadership_chats: tuple[int, ...]
+    # SKM
+    skm_period: Kind = "quarter"
+    skm_weight: str = "1/9"
+    skm_population_default: int = 0
+    skm_retention_days: int = 365
+    services: tuple[Service, ...] = ()
+    # IKU
+    bands: tuple[Band, ...] = ()
+    iku6_threshold: Decimal = Decimal(100)
+    attention_threshold: Decimal = Decimal(76)
+    iku: tuple[IkuDef, ...] = ()
+    # Weekly digest
+    digest_weekday: int = 0  # Monday
+    digest_time: time = time(7, 0)
+    digest_max_late_hours: int = 48
 
     def category_name(self, code: str) -> str:
         for c in self.categories:
             if c.code == code:
                 return c.name
         return code
+
+    def service_name(self, code: str) -> str:
+        for sv in self.services:
+            if sv.code == code:
+                return sv.name
+        return code
+
+    def iku_def(self, code: str) -> IkuDef | None:
+        for d in self.iku:
+            if d.code == code:
+                return d
+        return None
 
 
 def _get(data: dict[str, Any], path: str, kind: type) -> Any:
@@ -76,7 +138,13 @@ def load_office(path: Path | None = None) -> Office:
     desa = tuple(str(d) for d in _get(data, "kantor.desa", list))
     if not desa or not categories:
         raise OfficeFileError("Berkas kantor: daftar desa dan kategori tidak boleh kosong.")
+    skm = _skm(data)
+    iku = _iku(data)
+    digest = _digest(data)
     return Office(
+        **skm,
+        **iku,
+        **digest,
         name=_get(data, "kantor.nama", str),
         kecamatan=_get(data, "kantor.kecamatan", str),
         kabupaten=_get(data, "kantor.kabupaten", str),
@@ -95,3 +163,111 @@ def load_office(path: Path | None = None) -> Office:
         trantib_group=_get(data, "chat.grup_trantib", int),
         leadership_chats=tuple(int(x) for x in _get(data, "chat.pimpinan", list)),
     )
+
+
+def _decimal(raw: Any, path: str) -> Decimal:
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise OfficeFileError(f"Berkas kantor: '{path}' harus berupa angka.")
+    try:
+        # Through str so that 82.5 in TOML is exactly 82.5, not its binary approximation.
+        return Decimal(str(raw))
+    except InvalidOperation as exc:
+        raise OfficeFileError(f"Berkas kantor: '{path}' harus berupa angka, bukan {raw!r}.") from exc
+
+
+def _skm(data: dict[str, Any]) -> dict[str, Any]:
+    if "skm" not in data:
+        return {}
+    period = _get(data, "skm.periode", str)
+    if period not in SKM_PERIOD_KINDS:
+        raise OfficeFileError("Berkas kantor: skm.periode harus triwulan, semester atau tahun.")
+    weight = _get(data, "skm.bobot", str)
+    try:
+        weight_from_setting(weight)
+    except ValueError as exc:
+        raise OfficeFileError(f"Berkas kantor: skm.bobot tidak dikenal: {weight!r}.") from exc
+    services = []
+    for i, sv in enumerate(_get(data, "skm.layanan", list)):
+        if not isinstance(sv, dict) or not {"kode", "nama"} <= sv.keys():
+            raise OfficeFileError(f"Berkas kantor: skm.layanan[{i}] perlu kode dan nama.")
+        services.append(Service(str(sv["kode"]), str(sv["nama"])))
+    if not services:
+        raise OfficeFileError("Berkas kantor: skm.layanan tidak boleh kosong.")
+    return {
+        "skm_period": SKM_PERIOD_KINDS[period],
+        "skm_weight": weight,
+        "skm_population_default": _get(data, "skm.populasi_bawaan", int),
+        "skm_retention_days": _get(data, "skm.retensi_hari", int),
+        "services": tuple(services),
+    }
+
+
+def _iku(data: dict[str, Any]) -> dict[str, Any]:
+    if "iku" not in data:
+        return {}
+    bands = []
+    for i, b in enumerate(_get(data, "iku.pita_capaian", list)):
+        if not isinstance(b, dict) or not {"minimum", "label"} <= b.keys():
+            raise OfficeFileError(f"Berkas kantor: iku.pita_capaian[{i}] perlu minimum dan label.")
+        bands.append(Band(_decimal(b["minimum"], f"iku.pita_capaian[{i}].minimum"), str(b["label"])))
+    if not bands:
+        raise OfficeFileError("Berkas kantor: iku.pita_capaian tidak boleh kosong.")
+    defs = []
+    for i, d in enumerate(_get(data, "iku.indikator", list)):
+        where = f"iku.indikator[{i}]"
+        if not isinstance(d, dict):
+            raise OfficeFileError(f"Berkas kantor: {where} harus berupa tabel.")
+        need = ("kode", "sasaran", "nama", "formula", "satuan", "arah", "jenis", "penanggung_jawab", "sumber")
+        missing = [k for k in need if k not in d]
+        if missing:
+            raise OfficeFileError(f"Berkas kantor: {where} tidak punya {', '.join(missing)}.")
+        if d["arah"] not in ("naik", "turun"):
+            raise OfficeFileError(f"Berkas kantor: {where}.arah harus naik atau turun.")
+        if d["jenis"] not in ("jumlah", "rasio", "nilai"):
+            raise OfficeFileError(f"Berkas kantor: {where}.jenis harus jumlah, rasio atau nilai.")
+        targets: dict[int, Decimal] = {}
+        for year, value in (d.get("target") or {}).items():
+            if not str(year).isdigit():
+                raise OfficeFileError(f"Berkas kantor: {where}.target: tahun {year!r} tidak sah.")
+            targets[int(year)] = _decimal(value, f"{where}.target.{year}")
+        defs.append(
+            IkuDef(
+                code=str(d["kode"]),
+                sasaran=str(d["sasaran"]),
+                name=str(d["nama"]),
+                formula=str(d["formula"]),
+                unit=str(d["satuan"]),
+                higher_is_better=d["arah"] == "naik",
+                kind=str(d["jenis"]),
+                responsible=str(d["penanggung_jawab"]),
+                source=str(d["sumber"]),
+                targets=targets,
+            )
+        )
+    codes = [d.code for d in defs]
+    if len(set(codes)) != len(codes):
+        raise OfficeFileError("Berkas kantor: kode IKU ganda di iku.indikator.")
+    return {
+        "bands": tuple(bands),
+        "iku6_threshold": _decimal(_get(data, "iku.ambang_program_tercapai", int), "iku.ambang_program_tercapai"),
+        "attention_threshold": _decimal(_get(data, "iku.ambang_perhatian", int), "iku.ambang_perhatian"),
+        "iku": tuple(defs),
+    }
+
+
+def _digest(data: dict[str, Any]) -> dict[str, Any]:
+    if "digest" not in data:
+        return {}
+    day = _get(data, "digest.hari", str).strip().lower()
+    if day not in WEEKDAYS:
+        raise OfficeFileError(f"Berkas kantor: digest.hari harus salah satu dari {', '.join(WEEKDAYS)}.")
+    raw = _get(data, "digest.jam", str)
+    try:
+        at = time.fromisoformat(raw)
+    except ValueError as exc:
+        raise OfficeFileError(f"Berkas kantor: digest.jam harus berbentuk JJ:MM, bukan {raw!r}.") from exc
+    return {
+        "digest_weekday": WEEKDAYS.index(day),
+        "digest_time": at,
+        "digest_max_late_hours": _get(data, "digest.terlambat_maks_jam", int),
+    }

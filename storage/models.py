@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -23,7 +24,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -46,6 +47,24 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """Exact decimals on every backend: SQLite has no decimal type (it would store a float),
+    and targets, scores and realisations must come back exactly as they were entered."""
+
+    impl = String(40)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Any) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError(f"Decimal expected, got {type(value).__name__}")
+        return str(value)
+
+    def process_result_value(self, value: str | None, dialect: Any) -> Decimal | None:
+        return None if value is None else Decimal(value)
 
 
 class Base(DeclarativeBase):
@@ -241,3 +260,168 @@ class Card(Base):
     chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     message_id: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime]
+
+
+# --- SKM (issue 3) -------------------------------------------------------------------------
+
+
+class SkmResponse(Base):
+    """One filled questionnaire: by chat, or a paper form typed in or imported.
+
+    No name, NIK or phone. `respondent_key` is an HMAC of the chat identity, kept only to
+    enforce one response per respondent per service per period, and erased after the
+    retention period; paper forms have none.
+    """
+
+    __tablename__ = "skm_responses"
+    __table_args__ = (
+        UniqueConstraint("respondent_key", "service", "period"),
+        Index("ix_skm_responses_tanggal", "tanggal", "service"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))  # telegram, whatsapp, sandbox, kertas
+    respondent_key: Mapped[str | None] = mapped_column(String(64))
+    service: Mapped[str] = mapped_column(String(64))
+    # Survey period code under the office's period setting when answered (e.g. 2026-Q4).
+    period: Mapped[str] = mapped_column(String(10))
+    tanggal: Mapped[date] = mapped_column(Date)  # local date of the survey
+    answered_at: Mapped[datetime]
+    consent_at: Mapped[datetime | None]
+    jenis_kelamin: Mapped[str | None] = mapped_column(String(1))
+    usia: Mapped[int | None]
+    pendidikan: Mapped[str | None] = mapped_column(String(10))
+    pekerjaan: Mapped[str | None] = mapped_column(String(20))
+    u1: Mapped[int | None]
+    u2: Mapped[int | None]
+    u3: Mapped[int | None]
+    u4: Mapped[int | None]
+    u5: Mapped[int | None]
+    u6: Mapped[int | None]
+    u7: Mapped[int | None]
+    u8: Mapped[int | None]
+    u9: Mapped[int | None]
+    saran: Mapped[str | None] = mapped_column(Text)
+    # Who typed a paper form in, or which file it was imported from.
+    recorded_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class SkmPopulation(Base):
+    """Service users in a period, entered by the office, for the minimum sample size."""
+
+    __tablename__ = "skm_populations"
+
+    period: Mapped[str] = mapped_column(String(10), primary_key=True)
+    service: Mapped[str] = mapped_column(String(64), primary_key=True)  # "" = all services
+    population: Mapped[int]
+    recorded_by: Mapped[str | None] = mapped_column(String(200))
+    recorded_at: Mapped[datetime]
+
+
+# --- IKU registers (issue 4) --------------------------------------------------------------
+
+
+class Corrected:
+    """Entries are never edited in place: a correction inserts a new row that `replaces_id`
+    the old one and stamps the old one `superseded_at`; a withdrawal stamps `removed_at`.
+    The current register is the rows with neither stamp; the rest is the history."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime]
+    note: Mapped[str | None] = mapped_column(Text)
+    superseded_at: Mapped[datetime | None]
+    removed_at: Mapped[datetime | None]
+
+    @declared_attr
+    def replaces_id(cls) -> Mapped[int | None]:  # noqa: N805 - SQLAlchemy's declared_attr
+        return mapped_column(ForeignKey(f"{cls.__tablename__}.id"))  # type: ignore[attr-defined]
+
+
+class IkuTarget(Corrected, Base):
+    """A yearly target from the Perjanjian Kinerja, overriding the office file's."""
+
+    __tablename__ = "iku_targets"
+    __table_args__ = (Index("ix_iku_targets_code_year", "code", "year"),)
+
+    code: Mapped[str] = mapped_column(String(10))
+    year: Mapped[int]
+    value: Mapped[Decimal] = mapped_column(DecimalText)
+
+
+class IkuDocument(Corrected, Base):
+    """IKU 1: a document of organisational and procedural arrangement."""
+
+    __tablename__ = "iku_documents"
+    __table_args__ = (Index("ix_iku_documents_date", "doc_date"),)
+
+    doc_type: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(500))
+    number: Mapped[str | None] = mapped_column(String(200))
+    doc_date: Mapped[date] = mapped_column(Date)
+    file_path: Mapped[str | None] = mapped_column(String(500))
+
+
+class IkuActivity(Corrected, Base):
+    """IKU 3: a planned kegiatan pemberdayaan (the denominator), facilitated or not yet."""
+
+    __tablename__ = "iku_activities"
+    __table_args__ = (Index("ix_iku_activities_year", "year"),)
+
+    year: Mapped[int]
+    name: Mapped[str] = mapped_column(String(500))
+    planned_on: Mapped[date | None] = mapped_column(Date)
+    facilitated_on: Mapped[date | None] = mapped_column(Date)
+    evidence: Mapped[str | None] = mapped_column(Text)
+
+
+class SakipScore(Corrected, Base):
+    """IKU 5: the year's SAKIP score from the evaluators' LHE."""
+
+    __tablename__ = "sakip_scores"
+    __table_args__ = (Index("ix_sakip_scores_year", "year"),)
+
+    year: Mapped[int]
+    score: Mapped[Decimal] = mapped_column(DecimalText)
+    lhe_number: Mapped[str] = mapped_column(String(200))
+    lhe_date: Mapped[date] = mapped_column(Date)
+
+
+class ProgramIndicator(Corrected, Base):
+    """IKU 6: an indicator of a program (Renja/DPA) with its own target and realisation."""
+
+    __tablename__ = "program_indicators"
+    __table_args__ = (Index("ix_program_indicators_year", "year"),)
+
+    year: Mapped[int]
+    program: Mapped[str] = mapped_column(String(500))
+    name: Mapped[str] = mapped_column(String(500))
+    unit: Mapped[str] = mapped_column(String(40))
+    target: Mapped[Decimal] = mapped_column(DecimalText)
+    realisation: Mapped[Decimal | None] = mapped_column(DecimalText)
+    higher_is_better: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+# --- Weekly digest (issue 4) --------------------------------------------------------------
+
+
+class DigestClaim(Base):
+    """One digest per (chat, period): claimed before it is sent, marked sent only after the
+    Bot API accepted it, so it is never lost and never posted twice (even by two instances
+    on one database: the primary key decides who claims)."""
+
+    __tablename__ = "digest_claims"
+
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[str] = mapped_column(String(10), primary_key=True)  # e.g. 2026-W48
+    claimed_by: Mapped[str] = mapped_column(String(64))
+    claimed_at: Mapped[datetime]
+    # A claim whose holder died is taken over after this moment.
+    lease_until: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    # Given up: too late to be useful (the office's setting), or the chat refuses the bot.
+    abandoned_at: Mapped[datetime | None]

@@ -1,0 +1,123 @@
+# The SKM register: recording responses (chat, paper forms) and populations per period.
+# Invariants: one response per respondent per service per period (a unique constraint, so
+# two racing submissions cannot both land); answers are stored by unsur code u1..u9 in the
+# standard form's order; no name, NIK or phone is ever stored, and the chat identity only
+# as an HMAC (respondent_key) that is erased after the retention period.
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kpi.skm_questionnaire import UNSUR_CODES
+from storage.models import SkmPopulation, SkmResponse
+
+
+class AlreadyAnswered(Exception):
+    """This respondent already answered for this service in this period."""
+
+
+@dataclass(frozen=True)
+class ResponseDraft:
+    service: str
+    period: str  # code of the survey period the answer counts in, e.g. 2026-Q4
+    tanggal: date
+    answers: Mapping[str, int | None]  # u1..u9 -> 1..4 (None: not answered, paper only)
+    jenis_kelamin: str | None = None
+    usia: int | None = None
+    pendidikan: str | None = None
+    pekerjaan: str | None = None
+    saran: str | None = None
+
+
+def respondent_key(secret: bytes, channel: str, user_id: str) -> str:
+    """A stable pseudonym for a chat identity: enough to refuse a second response, useless
+    for finding out who answered."""
+    return hmac.new(secret, f"skm:{channel}:{user_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def already_answered(session: Session, key: str, service: str, period: str) -> bool:
+    row = session.scalar(
+        select(SkmResponse.id).where(
+            SkmResponse.respondent_key == key,
+            SkmResponse.service == service,
+            SkmResponse.period == period,
+        )
+    )
+    return row is not None
+
+
+def record_response(
+    session: Session,
+    draft: ResponseDraft,
+    *,
+    source: str,
+    now: datetime,
+    respondent: str | None = None,
+    consent_at: datetime | None = None,
+    recorded_by: str | None = None,
+) -> SkmResponse:
+    """Insert one response. Raises AlreadyAnswered (and changes nothing) on a repeat."""
+    unknown = set(draft.answers) - set(UNSUR_CODES)
+    if unknown:
+        raise ValueError(f"Unsur tidak dikenal: {sorted(unknown)}")
+    for code, value in draft.answers.items():
+        if value is not None and value not in (1, 2, 3, 4):
+            raise ValueError(f"Jawaban {code} harus 1-4, bukan {value!r}")
+    row = SkmResponse(
+        source=source,
+        respondent_key=respondent,
+        service=draft.service,
+        period=draft.period,
+        tanggal=draft.tanggal,
+        answered_at=now,
+        consent_at=consent_at,
+        jenis_kelamin=draft.jenis_kelamin,
+        usia=draft.usia,
+        pendidikan=draft.pendidikan,
+        pekerjaan=draft.pekerjaan,
+        saran=(draft.saran or None),
+        recorded_by=recorded_by,
+        created_at=now,
+        **{code: draft.answers.get(code) for code in UNSUR_CODES},
+    )
+    # A savepoint, so a repeat refused by the unique constraint leaves the caller's
+    # transaction (its dialog state, its replies) usable.
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError as exc:
+        raise AlreadyAnswered from exc
+    return row
+
+
+def set_population(session: Session, period: str, service: str, population: int, who: str, now: datetime) -> None:
+    if population < 0:
+        raise ValueError("Populasi tidak boleh negatif")
+    row = session.get(SkmPopulation, (period, service))
+    if row is None:
+        session.add(SkmPopulation(period=period, service=service, population=population, recorded_by=who, recorded_at=now))
+    else:
+        row.population, row.recorded_by, row.recorded_at = population, who, now
+
+
+def get_population(session: Session, period: str, service: str = "") -> int | None:
+    row = session.get(SkmPopulation, (period, service))
+    return None if row is None else row.population
+
+
+def forget_respondents(session: Session, answered_before: datetime) -> int:
+    """Retention: drop the link between old answers and chat identities; keep the answers."""
+    result = session.execute(
+        update(SkmResponse)
+        .where(SkmResponse.answered_at < answered_before, SkmResponse.respondent_key.is_not(None))
+        .values(respondent_key=None)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
