@@ -14,6 +14,7 @@ from typing import Any
 from kpi.capaian import Band
 from kpi.ikm import weight_from_setting
 from kpi.periods import Kind
+from storage.retention import RetentionPolicy
 
 DEFAULT_OFFICE_FILE = Path(__file__).parent / "office_jelbuk.toml"
 
@@ -90,6 +91,7 @@ class Office:
     digest_weekday: int = 0  # Monday
     digest_time: time = time(7, 0)
     digest_max_late_hours: int = 48
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
 
     def category_name(self, code: str) -> str:
         for c in self.categories:
@@ -141,10 +143,12 @@ def load_office(path: Path | None = None) -> Office:
     skm = _skm(data)
     iku = _iku(data)
     digest = _digest(data)
+    retention = _retention(data, skm.get("skm_retention_days", 365))
     return Office(
         **skm,
         **iku,
         **digest,
+        retention=retention,
         name=_get(data, "kantor.nama", str),
         kecamatan=_get(data, "kantor.kecamatan", str),
         kabupaten=_get(data, "kantor.kabupaten", str),
@@ -271,3 +275,23 @@ def _digest(data: dict[str, Any]) -> dict[str, Any]:
         "digest_time": at,
         "digest_max_late_hours": _get(data, "digest.terlambat_maks_jam", int),
     }
+
+
+def _retention(data: dict[str, Any], survey_days: int) -> RetentionPolicy:
+    if "retensi" not in data:
+        return RetentionPolicy(survey_link_days=survey_days)
+    days = {
+        key: _get(data, f"retensi.{key}", int)
+        for key in ("identitas_pelapor_hari", "foto_hari", "pesan_masuk_hari", "pesan_keluar_hari", "percakapan_hari")
+    }
+    for key, value in days.items():
+        if value < 1:
+            raise OfficeFileError(f"Berkas kantor: retensi.{key} harus paling sedikit 1 hari.")
+    return RetentionPolicy(
+        reporter_identity_days=days["identitas_pelapor_hari"],
+        photo_days=days["foto_hari"],
+        inbox_days=days["pesan_masuk_hari"],
+        outbox_days=days["pesan_keluar_hari"],
+        dialog_days=days["percakapan_hari"],
+        survey_link_days=survey_days,
+    )

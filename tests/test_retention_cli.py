@@ -1,0 +1,35 @@
+# `sigap retensi`: --dry-run reports and changes nothing; without it the data goes.
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.cli import main
+from storage import inbox
+from storage.db import Database, sqlite_url
+from storage.migrate import upgrade
+from storage.models import InboxItem
+
+
+def test_retensi_dry_run_then_real(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("SIGAP_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("SIGAP_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    db = Database(sqlite_url(tmp_path))
+    upgrade(db)
+    long_ago = datetime.now(UTC) - timedelta(days=90)
+    with db.transaction() as s:
+        inbox.store(s, "telegram", [("7", {"message": {"text": "Nama saya Budi"}})], long_ago)
+        s.scalars(select(InboxItem)).one().handled_at = long_ago
+    assert main(["retensi", "--dry-run"]) == 0
+    assert "pesan masuk            : 1" in capsys.readouterr().out
+    with db.reading() as s:
+        assert len(s.scalars(select(InboxItem)).all()) == 1
+    assert main(["retensi"]) == 0
+    assert "Dihapus:" in capsys.readouterr().out
+    with db.reading() as s:
+        assert s.scalars(select(InboxItem)).all() == []
+    db.dispose()
