@@ -109,6 +109,17 @@ def cmd_complaints(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_retention(args: argparse.Namespace) -> int:
+    from bot.retention_job import describe, run_retention
+    from bot.service import open_database
+
+    settings = load_settings()
+    office = load_office(settings.office_file)
+    report = run_retention(open_database(settings), office, _now(), settings.data_dir, dry_run=args.dry_run)
+    print(describe(report, dry_run=args.dry_run))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="sigap", description="SIGAP: pengaduan Trantib, SKM dan IKU kecamatan.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -140,6 +151,10 @@ def parser() -> argparse.ArgumentParser:
     exp = comp.add_parser("export", help="ekspor register ke CSV")
     exp.add_argument("--csv", required=True)
     exp.set_defaults(func=cmd_complaints)
+
+    ret = sub.add_parser("retensi", help="hapus data pribadi yang melewati masa simpan (juga berjalan harian)")
+    ret.add_argument("--dry-run", action="store_true", help="hanya tampilkan yang akan dihapus")
+    ret.set_defaults(func=cmd_retention)
     return p
 
 
