@@ -59,6 +59,16 @@ def cmd_officers(args: argparse.Namespace) -> int:
         if args.action == "add":
             officer = people.add_officer(s, args.telegram_id, args.name, args.role, _now())
             print(f"Petugas {officer.name} ({officer.role}) terdaftar, ID Telegram {officer.telegram_id}.")
+        elif args.action == "deactivate":
+            try:
+                gone = people.deactivate_officer(s, args.telegram_id)
+            except people.LastAdmin as exc:
+                print(str(exc), file=sys.stderr)
+                return 1
+            if gone is None:
+                print(f"Tidak ada petugas dengan ID Telegram {args.telegram_id}.", file=sys.stderr)
+                return 1
+            print(f"Petugas {gone.name} dinonaktifkan.")
         else:
             rows = people.list_officers(s)
             if not rows:
@@ -141,6 +151,9 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--name", required=True)
     add.add_argument("--role", required=True, choices=["petugas", "koordinator", "pimpinan", "admin"])
     add.set_defaults(func=cmd_officers)
+    de = off.add_parser("deactivate", help="nonaktifkan petugas")
+    de.add_argument("--telegram-id", type=int, required=True)
+    de.set_defaults(func=cmd_officers)
     ls = off.add_parser("list", help="daftar petugas")
     ls.set_defaults(func=cmd_officers)
 

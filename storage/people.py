@@ -33,6 +33,26 @@ def add_officer(session: Session, telegram_id: int, name: str, role: str, now: d
     return officer
 
 
+class LastAdmin(ValueError):
+    """Deactivating this officer would leave no active admin to register anyone again."""
+
+
+def deactivate_officer(session: Session, telegram_id: int) -> Officer | None:
+    """Mark an officer inactive (kept for the history they signed); None if unknown."""
+    officer = session.scalars(select(Officer).where(Officer.telegram_id == telegram_id)).first()
+    if officer is None:
+        return None
+    if officer.active and officer.role == "admin":
+        admins = session.scalars(
+            select(Officer.id).where(Officer.role == "admin", Officer.active.is_(True))
+        ).all()
+        if len(admins) <= 1:
+            raise LastAdmin("Ini admin aktif terakhir; daftarkan admin lain lebih dulu.")
+    officer.active = False
+    session.flush()
+    return officer
+
+
 def list_officers(session: Session) -> Sequence[Officer]:
     return session.scalars(select(Officer).order_by(Officer.id)).all()
 

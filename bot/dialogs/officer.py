@@ -164,6 +164,12 @@ def add_officer(ctx: Ctx, args: str) -> None:
         ctx.say("hanya_admin")
         return
     parts = args.split(maxsplit=2)
+    if not parts:
+        ctx.say("petugas_daftar", petugas=people.list_officers(ctx.session))
+        return
+    if parts[0].lower() == "nonaktif":
+        _deactivate(ctx, parts[1] if len(parts) > 1 else "")
+        return
     if len(parts) < 3 or not parts[0].lstrip("-").isdigit():
         ctx.say("petugas_format")
         return
@@ -173,3 +179,18 @@ def add_officer(ctx: Ctx, args: str) -> None:
         ctx.send_to(ctx.caller.channel, ctx.caller.chat_id, str(exc))
         return
     ctx.say("petugas_ditambah", nama=added.name, peran=added.role, tid=added.telegram_id)
+
+
+def _deactivate(ctx: Ctx, raw_id: str) -> None:
+    if not raw_id.lstrip("-").isdigit():
+        ctx.say("petugas_format")
+        return
+    try:
+        gone = people.deactivate_officer(ctx.session, int(raw_id))
+    except people.LastAdmin as exc:
+        ctx.send_to(ctx.caller.channel, ctx.caller.chat_id, str(exc))
+        return
+    if gone is None:
+        ctx.send_to(ctx.caller.channel, ctx.caller.chat_id, f"Tidak ada petugas dengan ID Telegram {raw_id}.")
+        return
+    ctx.say("petugas_dinonaktifkan", nama=gone.name, tid=gone.telegram_id)
