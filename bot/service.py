@@ -8,17 +8,19 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 import holidays
 
 from bot.channels.telegram import TelegramChannel, TelegramSender, build_application
-from bot.delivery import Delivery
+from bot.channels.whatsapp import WhatsAppService
+from bot.delivery import Delivery, Sender
 from bot.dialogs.context import Runtime
 from bot.office import Office, load_office
 from bot.settings import Settings
 from bot.texts import set_timezone
+from bot.web import WebServer, build_app
 from storage import migrate, people
 from storage.complaints import DeadlinePolicy
 from storage.db import Database
@@ -93,12 +95,19 @@ class Service:
         self.rt: Runtime | None = None
         self.channel: TelegramChannel | None = None
         self.delivery: Delivery | None = None
+        # WhatsApp only when its token and phone id are set; the web server only when it has
+        # something to serve (WhatsApp, or Telegram in webhook mode).
+        self.whatsapp = WhatsAppService(settings.whatsapp, self.db, clock) if settings.whatsapp.enabled else None
+        self.web: WebServer | None = None
 
     async def start(self) -> None:
         await self.app.initialize()
         me = await self.app.bot.get_me()
         self.rt = make_runtime(self.settings, self.office, self.db, me.username or "sigap_bot")
-        self.delivery = Delivery(self.db, self.rt, {"telegram": TelegramSender(self.app.bot)}, self.clock)
+        senders: dict[str, Sender] = {"telegram": TelegramSender(self.app.bot)}
+        if self.whatsapp is not None:
+            senders["whatsapp"] = self.whatsapp.sender
+        self.delivery = Delivery(self.db, self.rt, senders, self.clock)
         self.channel = TelegramChannel(
             self.app, self.db, self.rt, self.delivery, poll_timeout=self.settings.telegram_poll_timeout, clock=self.clock
         )
@@ -106,20 +115,67 @@ class Service:
         # A periodic nudge through PTB's JobQueue, in case a wake-up was missed.
         assert self.app.job_queue is not None
         self.app.job_queue.run_repeating(self._sweep, interval=30, first=30, name="sweep")
+        # Personal data past its retention period, once a night (and once soon after start,
+        # so an instance that is never up at night still purges).
+        self.app.job_queue.run_daily(self._retention, time=time(2, 0, tzinfo=self.rt.tz), name="retensi")
+        self.app.job_queue.run_once(self._retention, when=300, name="retensi-awal")
         self._tasks = [
             asyncio.create_task(self.channel.handle_loop(), name="handle"),
             asyncio.create_task(self.delivery.run(), name="delivery"),
-            asyncio.create_task(self.channel.fetch_loop(), name="fetch"),
         ]
+        await self._start_web()
         log.info("SIGAP berjalan sebagai @%s", me.username)
+
+    async def _start_web(self) -> None:
+        assert self.channel is not None and self.delivery is not None and self.rt is not None
+        web = self.settings.web
+        webhook = web.telegram_mode == "webhook"
+        if self.whatsapp is not None:
+            self._tasks.append(
+                asyncio.create_task(self.whatsapp.attach(self.rt, self.delivery).handle_loop(), name="wa-handle")
+            )
+        if not webhook:
+            # A webhook left from an earlier run would make every getUpdates fail with 409.
+            await self.app.bot.delete_webhook(drop_pending_updates=False)
+            self._tasks.append(asyncio.create_task(self.channel.fetch_loop(), name="fetch"))
+        if self.whatsapp is None and not webhook:
+            return
+        app = build_app(
+            web,
+            whatsapp=self.whatsapp.wa if self.whatsapp else None,
+            whatsapp_channel=self.whatsapp.channel if self.whatsapp else None,
+            telegram_accept=self.channel.accept if webhook else None,
+        )
+        self.web = WebServer(app, web.host, web.port)
+        await self.web.start()
+        if webhook:
+            # Only now can Telegram reach us; it then posts what it kept while we were away.
+            await self.app.bot.set_webhook(
+                url=web.telegram_webhook_url or "",
+                secret_token=web.telegram_webhook_secret,
+                allowed_updates=["message", "callback_query"],
+            )
+
+    async def _retention(self, _context: object) -> None:
+        from bot.retention_job import run_retention
+
+        try:
+            await asyncio.to_thread(run_retention, self.db, self.office, self.clock(), self.settings.data_dir)
+        except Exception:  # a failed purge is retried tomorrow; it must not stop the bot
+            log.exception("Retensi data gagal")
 
     async def _sweep(self, _context: object) -> None:
         if self.delivery:
             self.delivery.wake()
         if self.channel:
             self.channel._work.set()
+        if self.whatsapp and self.whatsapp.channel:
+            self.whatsapp.channel.wake()
 
     async def stop(self) -> None:
+        if self.web is not None:  # first, so nothing new is accepted while the rest stops
+            await self.web.stop()
+            self.web = None
         for t in self._tasks:
             t.cancel()
         for t in self._tasks:
@@ -129,6 +185,8 @@ class Service:
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
+        if self.whatsapp is not None:
+            await self.whatsapp.close()
         self.db.dispose()
 
     async def run_forever(self) -> None:
