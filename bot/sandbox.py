@@ -6,21 +6,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import secrets
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.emulators.telegram import BotApiEmulator, Outgoing
+from bot.emulators.whatsapp import GraphApiEmulator, SandboxUser
 from bot.service import Service
-from bot.settings import Settings
+from bot.settings import Settings, WhatsAppSettings
 from bot.texts import to_plain
-from storage import people
+from storage import inbox, outbox, people
 from storage.db import sqlite_url
 
 TOKEN = "100200300:SANDBOX-token-not-secret"
 WARGA = 1001
 PETUGAS = 2001
 GROUP = -1001234567890
+WA_WARGA = "6281234567001"
 # A tiny valid JPEG, so a "photo" in the sandbox is a real file.
 PHOTO = bytes.fromhex(
     "ffd8ffe000104a46494600010100000100010000ffdb004300080606070605080707070909080a0c140d0c0b0b0c1912"
@@ -32,8 +35,11 @@ PHOTO = bytes.fromhex(
 HELP = """Perintah sandbox:
   /sebagai warga     bicara sebagai warga (chat pribadi dengan bot)
   /sebagai petugas   bicara sebagai petugas di grup Trantib
+  /sebagai wa        bicara sebagai warga lewat WhatsApp (webhook sungguhan, API tiruan)
   /pribadi, /grup    petugas: pindah ke chat pribadi / grup
   1, 2, ...          tekan tombol bernomor pada pesan terakhir yang bertombol
+  35 tahun           angka yang bukan nomor tombol (mis. usia di survei): tambahkan satuannya
+  /survei            survei kepuasan (SKM); petugas: /skm_kertas input formulir kertas, /ikm
   /foto [keterangan] kirim foto; /lokasi LAT LON kirim lokasi; /stiker kirim stiker
   /keluar            selesai
 Selain itu, apa pun yang Anda ketik dikirim ke bot (mulai dengan /start)."""
@@ -44,7 +50,25 @@ def sandbox_settings(settings: Settings) -> Settings:
     data_dir = settings.data_dir / "sandbox"
     default_db = sqlite_url(settings.data_dir)
     db_url = settings.database_url if settings.database_url != default_db else sqlite_url(data_dir)
-    return dataclasses.replace(settings, data_dir=data_dir, database_url=db_url, telegram_poll_timeout=10)
+    return dataclasses.replace(
+        settings,
+        data_dir=data_dir,
+        database_url=db_url,
+        telegram_poll_timeout=10,
+        # The sandbox's own web server, on a free loopback port, for the WhatsApp webhook.
+        web=dataclasses.replace(settings.web, host="127.0.0.1", port=0, telegram_mode="polling"),
+    )
+
+
+def with_whatsapp(settings: Settings, emu: GraphApiEmulator, verify_token: str) -> Settings:
+    wa = WhatsAppSettings(
+        token=emu.token,
+        phone_id=emu.phone_id,
+        app_secret=emu.app_secret,
+        verify_token=verify_token,
+        api_url=emu.url,
+    )
+    return dataclasses.replace(settings, whatsapp=wa)
 
 
 class Terminal:
@@ -55,6 +79,8 @@ class Terminal:
         self.role = "warga"
         self.chat = WARGA
         self.last_buttons: dict[int, tuple[int, list[tuple[str, str | None]]]] = {}
+        self.wa: SandboxUser | None = None
+        self.pending: list[asyncio.Task[str | None]] = []
 
     def print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -67,6 +93,9 @@ class Terminal:
         for o in sent[self.shown :]:
             self.show(o)
         self.shown = len(sent)
+        if self.wa is not None:
+            for line in self.wa.new_lines(lambda text: text):
+                self.print(line)
 
     def show(self, o: Outgoing) -> None:
         if o.method in ("deleteMessage",):
@@ -87,7 +116,7 @@ class Terminal:
                 self.print(f"   [{i}] {label}" + ("" if data else "  (tautan)"))
 
     def prompt(self) -> str:
-        return f"{self.chat_name(self.chat)} > "
+        return "WhatsApp > " if self.role == "wa" else f"{self.chat_name(self.chat)} > "
 
     def user(self) -> int:
         return WARGA if self.role == "warga" else PETUGAS
@@ -107,10 +136,16 @@ class Terminal:
                 self.role, self.chat = "warga", WARGA
             elif who == "petugas":
                 self.role, self.chat = "petugas", GROUP
+            elif who in ("wa", "whatsapp") and self.wa is not None:
+                self.role = "wa"
+                self.print("Sekarang Anda warga di WhatsApp. Ketik apa saja (mis. Halo).")
+                return True
             else:
-                self.print("Pilihan: /sebagai warga atau /sebagai petugas")
+                self.print("Pilihan: /sebagai warga, /sebagai petugas atau /sebagai wa")
                 return True
             self.print(f"Sekarang Anda {self.role}, di {self.chat_name(self.chat)}.")
+        elif self.role == "wa" and self.wa is not None:
+            self.pending.append(asyncio.ensure_future(self.wa.act(line)))
         elif line == "/pribadi" and self.role == "petugas":
             self.chat = PETUGAS
             self.print("Pindah ke chat pribadi petugas dengan bot.")
@@ -157,10 +192,18 @@ async def run_sandbox(settings: Settings, script: Path | None = None) -> int:
         emu.user(WARGA, "Siti", "siti_warga")
         emu.user(PETUGAS, "Budi", "budi_trantib")
         emu.group(GROUP, "Trantib Jelbuk")
+        wa_emu = GraphApiEmulator(token=secrets.token_urlsafe(24), app_secret=secrets.token_urlsafe(24))
+        await wa_emu.start()
+        wa_emu.user(WA_WARGA, "Sari")
+        verify = secrets.token_urlsafe(16)
+        settings = with_whatsapp(settings, wa_emu, verify)
         service = Service(settings, token=TOKEN, base_url=emu.base_url, base_file_url=emu.base_file_url)
         seed(service)
         await service.start()
+        assert service.web is not None
+        wa_emu.connect(service.web.url + settings.web.whatsapp_path, verify)
         term = Terminal(emu)
+        term.wa = SandboxUser(wa_emu, WA_WARGA, PHOTO)
         term.print(f"SIGAP sandbox, {service.office.name}. Data: {settings.data_dir}")
         term.print(HELP)
         lines = script.read_text(encoding="utf-8").splitlines() if script else None
@@ -182,13 +225,34 @@ async def run_sandbox(settings: Settings, script: Path | None = None) -> int:
                     line = read
                 if not term.handle(line):
                     break
+                for notice in await asyncio.gather(*term.pending):
+                    if notice:
+                        term.print(notice)
+                term.pending.clear()
                 with contextlib.suppress(TimeoutError):
                     await emu.wait_idle(timeout=5.0, quiet=0.3)
+                await _settle(service)
                 term.show_new()
         finally:
             term.show_new()
             await service.stop()
+            await wa_emu.stop()
     return 0
+
+
+async def _settle(service: Service, timeout: float = 15.0) -> None:
+    """Until the WhatsApp messages received are handled and their answers sent."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    # The state lives in the register, not in an event this loop could wait on.
+    while loop.time() < deadline and await asyncio.to_thread(_busy, service):  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+
+
+def _busy(service: Service) -> bool:
+    now = datetime.now(UTC)
+    with service.db.reading() as s:
+        return bool(inbox.pending(s, "whatsapp", limit=1) or outbox.due(s, "whatsapp", now, limit=1))
 
 
 async def _keep_showing(term: Terminal) -> None:

@@ -17,6 +17,36 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class WhatsAppSettings:
+    """The WhatsApp Cloud API; enabled only when the token and the phone number id are set."""
+
+    token: str | None = field(default=None, repr=False)
+    phone_id: str | None = None
+    app_secret: str | None = field(default=None, repr=False)
+    verify_token: str | None = field(default=None, repr=False)
+    api_url: str = "https://graph.facebook.com"
+    template_status: str | None = None
+    template_lang: str = "id"
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.token and self.phone_id)
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """The one ASGI server: the WhatsApp webhook, and Telegram's in webhook mode."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    whatsapp_path: str = "/whatsapp"
+    telegram_path: str = "/telegram"
+    telegram_mode: str = "polling"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
@@ -26,6 +56,10 @@ class Settings:
     telegram_poll_timeout: int
     trantib_group: int | None
     log_level: str
+    web: WebSettings = field(default_factory=WebSettings)
+    whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)
+    # The bot's @username, for deep links such as the SKM QR codes (t.me/<username>?start=...).
+    telegram_bot_username: str = "sigap_jelbuk_bot"
 
     @property
     def telegram_base_url(self) -> str:
@@ -54,6 +88,65 @@ def _int(env: dict[str, str], key: str, default: int | None) -> int | None:
         raise SettingsError(f"{key} harus berupa bilangan bulat, bukan {raw!r}.") from exc
 
 
+def _path(env: dict[str, str], key: str, default: str) -> str:
+    value = (env.get(key) or "").strip() or default
+    if not value.startswith("/"):
+        raise SettingsError(f"{key} harus diawali '/', bukan {value!r}.")
+    return value
+
+
+def _web_settings(env: dict[str, str]) -> WebSettings:
+    port = _int(env, "SIGAP_WEB_PORT", 8080)
+    if port is None or not 0 <= port <= 65535:
+        raise SettingsError(f"SIGAP_WEB_PORT di luar 0..65535: {port}.")
+    mode = (env.get("SIGAP_TELEGRAM_MODE") or "polling").strip().lower()
+    if mode not in ("polling", "webhook"):
+        raise SettingsError(f"SIGAP_TELEGRAM_MODE harus polling atau webhook, bukan {mode!r}.")
+    url = (env.get("SIGAP_TELEGRAM_WEBHOOK_URL") or "").strip() or None
+    secret = (env.get("SIGAP_TELEGRAM_WEBHOOK_SECRET") or "").strip() or None
+    if mode == "webhook":
+        if not url or not url.startswith(("https://", "http://")):
+            raise SettingsError("SIGAP_TELEGRAM_WEBHOOK_URL (alamat publik https://...) wajib untuk mode webhook.")
+        # Telegram allows 1-256 characters A-Z, a-z, 0-9, _ and - in the secret token.
+        if not secret or len(secret) > 256 or not all(c.isascii() and (c.isalnum() or c in "_-") for c in secret):
+            raise SettingsError(
+                "SIGAP_TELEGRAM_WEBHOOK_SECRET wajib untuk mode webhook: 1-256 karakter A-Z, a-z, 0-9, _ atau -."
+            )
+    return WebSettings(
+        host=(env.get("SIGAP_WEB_HOST") or "").strip() or "127.0.0.1",
+        port=port,
+        whatsapp_path=_path(env, "SIGAP_WHATSAPP_WEBHOOK_PATH", "/whatsapp"),
+        telegram_path=_path(env, "SIGAP_TELEGRAM_WEBHOOK_PATH", "/telegram"),
+        telegram_mode=mode,
+        telegram_webhook_url=url,
+        telegram_webhook_secret=secret,
+    )
+
+
+def _whatsapp_settings(env: dict[str, str]) -> WhatsAppSettings:
+    def get(key: str) -> str | None:
+        return (env.get(key) or "").strip() or None
+
+    wa = WhatsAppSettings(
+        token=get("SIGAP_WHATSAPP_TOKEN"),
+        phone_id=get("SIGAP_WHATSAPP_PHONE_ID"),
+        app_secret=get("SIGAP_WHATSAPP_APP_SECRET"),
+        verify_token=get("SIGAP_WHATSAPP_VERIFY_TOKEN"),
+        api_url=get("SIGAP_WHATSAPP_API_URL") or "https://graph.facebook.com",
+        template_status=get("SIGAP_WHATSAPP_TEMPLATE_STATUS"),
+        template_lang=get("SIGAP_WHATSAPP_TEMPLATE_LANG") or "id",
+    )
+    if bool(wa.token) != bool(wa.phone_id):
+        missing = "SIGAP_WHATSAPP_PHONE_ID" if wa.token else "SIGAP_WHATSAPP_TOKEN"
+        raise SettingsError(f"{missing} belum diisi: WhatsApp butuh token dan ID nomor telepon sekaligus.")
+    if wa.enabled:
+        # Without them the webhook could neither be verified by Meta nor check signatures.
+        for key, value in (("SIGAP_WHATSAPP_APP_SECRET", wa.app_secret), ("SIGAP_WHATSAPP_VERIFY_TOKEN", wa.verify_token)):
+            if not value:
+                raise SettingsError(f"{key} wajib diisi bila WhatsApp diaktifkan.")
+    return wa
+
+
 def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
     values: dict[str, str] = {}
     if env_file is not None and env_file.exists():
@@ -73,4 +166,8 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Pat
         telegram_poll_timeout=_int(values, "SIGAP_TELEGRAM_POLL_TIMEOUT", 30) or 30,
         trantib_group=_int(values, "SIGAP_TRANTIB_CHAT_ID", None),
         log_level=level,
+        web=_web_settings(values),
+        whatsapp=_whatsapp_settings(values),
+        telegram_bot_username=(values.get("SIGAP_TELEGRAM_BOT_USERNAME") or "").strip().lstrip("@")
+        or "sigap_jelbuk_bot",
     )

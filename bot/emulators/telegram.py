@@ -25,10 +25,11 @@
 #   * Only one getUpdates call is served at a time: a newer call terminates an older waiting
 #     one with 409 Conflict, as the real API does when two bot instances poll.
 #
-# Deliberate simplifications: webhooks are recorded but updates are never pushed to them
-# (getUpdates answers 409 while one is set, as on Telegram); photos are not resized (every
-# PhotoSize of a photo downloads as the uploaded bytes); URLs given as files are not fetched;
-# inline mode, payments, games and business connections are not emulated.
+# Deliberate simplifications: while a webhook is set, updates are POSTed to it one at a time
+# (getUpdates answers 409 meanwhile, as on Telegram) and retried every 0.2 s without backoff;
+# photos are not resized (every PhotoSize of a photo downloads as the uploaded bytes); URLs
+# given as files are not fetched; inline mode, payments, games and business connections are
+# not emulated.
 from __future__ import annotations
 
 import asyncio
@@ -1129,6 +1130,7 @@ class BotApiEmulator:
         self._webhook: JSONDict = {}
         self._bot_texts: dict[str, str] = {}
         self._menu_buttons: dict[int | None, JSONDict] = {}
+        self._pusher: asyncio.Task[None] | None = None
         # observation
         self._sent: list[Outgoing] = []
         self._consumed: set[int] = set()
@@ -1195,6 +1197,11 @@ class BotApiEmulator:
         self._closing = True
         self._updates_signal.notify()
         self._state_signal.notify()
+        pusher, self._pusher = self._pusher, None
+        if pusher is not None:
+            pusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pusher
         await runner.cleanup()
         self._port = None
 
@@ -2177,7 +2184,40 @@ class BotApiEmulator:
                 "secret_token": p.string("secret_token"),
                 "ip_address": p.string("ip_address"),
             }
+        if self._pusher is None or self._pusher.done():
+            self._pusher = asyncio.get_running_loop().create_task(self._push_updates())
         return True
+
+    async def _push_updates(self) -> None:
+        """While a webhook is set, POST queued updates to it oldest first, one at a time, each
+        dropped only after a 2xx answer (Telegram's webhook delivery, minus its backoff)."""
+        import aiohttp
+
+        async with aiohttp.ClientSession() as http:
+            while not self._closing:
+                with self._lock:
+                    hook = dict(self._webhook)
+                    update = copy.deepcopy(self._updates[0]) if self._updates else None
+                if not hook.get("url"):
+                    return  # deleteWebhook: getUpdates takes over
+                if update is None:
+                    await self._updates_signal.wait(1.0)
+                    continue
+                headers = {}
+                if hook.get("secret_token"):
+                    headers["X-Telegram-Bot-Api-Secret-Token"] = str(hook["secret_token"])
+                try:
+                    async with http.post(str(hook["url"]), json=update, headers=headers) as resp:
+                        delivered = 200 <= resp.status < 300
+                except (aiohttp.ClientError, OSError):
+                    delivered = False
+                if not delivered:
+                    await asyncio.sleep(0.2)
+                    continue
+                with self._lock:
+                    if self._updates and self._updates[0]["update_id"] == update["update_id"]:
+                        self._updates.popleft()
+                self._wake(self._state_signal)
 
     def _delete_webhook(self, p: _Params) -> bool:
         with self._lock:
