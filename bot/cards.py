@@ -33,7 +33,8 @@ def render_card(rt: Runtime, complaint: Complaint, audience: str, today: date, s
         r = complaint.reporter
         if r.erased_at is None and (r.name or r.phone):
             reporter = " · ".join(x for x in (r.name, r.phone) if x)
-    failed = outbox.undelivered_for_complaint(session, complaint.id) if private else []
+    # Officers in the group must see too that the reporter was not reached (no identity in it).
+    failed = outbox.undelivered_for_complaint(session, complaint.id)
     text = render(
         "kartu",
         c=complaint,

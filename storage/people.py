@@ -11,7 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.lifecycle import OFFICER_ROLES
-from storage.models import DialogState, Officer, Setting
+from storage.models import DialogState, Officer, Person, Setting
+
+
+def find_person(session: Session, channel: str, user_id: str) -> Person | None:
+    """The person kept for a channel identity, without making one."""
+    return session.scalars(
+        select(Person).where(Person.channel == channel, Person.channel_user_id == user_id)
+    ).first()
 
 
 def officer_by_telegram(session: Session, telegram_id: int) -> Officer | None:

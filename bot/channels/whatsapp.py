@@ -44,7 +44,7 @@ from bot.dialogs.context import Runtime
 from bot.dialogs.types import Caller, Event
 from bot.settings import SettingsError, WhatsAppSettings
 from bot.texts import render, to_whatsapp
-from storage import inbox, outbox
+from storage import inbox, outbox, people
 from storage.db import Database
 from storage.models import InboxItem, Person
 
@@ -525,10 +525,7 @@ class WhatsAppChannel:
 
 
 def find_person(session: Any, user_id: str) -> Person | None:
-    """The person kept for a WhatsApp user, without making one. storage/ has no such lookup
-    (get_or_create_person makes one); the ORM query keeps bot/ free of SQLAlchemy imports."""
-    found: Person | None = session.query(Person).filter_by(channel=CHANNEL, channel_user_id=user_id).first()
-    return found
+    return people.find_person(session, CHANNEL, user_id)
 
 
 def _sender_id(payload: dict[str, Any]) -> str | None:

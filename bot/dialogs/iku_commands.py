@@ -1,0 +1,248 @@
+# Chat commands for the IKU: /iku shows the table; /iku_target, /iku_dokumen, /iku_kegiatan,
+# /iku_sakip and /iku_program enter and correct the registers, one line each.
+# Invariants: only registered officers are answered. Roles (README, "IKU"): every officer
+# role may read (/iku, the lists, riwayat); only admin sets targets (they come from the signed
+# Perjanjian Kinerja); koordinator, pimpinan and admin enter the registers (the Camat and
+# Sekcam are responsible for IKU 1, 5 and 6; petugas handle complaints, not reports).
+# A refused or malformed command records nothing and answers with the reason and the
+# command's format. Every entry records "<officer name> (telegram <id>)" as recorded_by.
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot import iku_report as rep
+from bot.dialogs.context import Ctx
+from storage import iku
+from storage.iku import RegisterError
+from storage.lifecycle import OFFICER_ROLES
+from storage.models import IkuActivity, IkuDocument, IkuTarget, ProgramIndicator, SakipScore
+
+COMMANDS = ("iku", "iku_target", "iku_dokumen", "iku_kegiatan", "iku_sakip", "iku_program")
+READ_ROLES = OFFICER_ROLES
+TARGET_ROLES = ("admin",)
+ENTRY_ROLES = ("koordinator", "pimpinan", "admin")
+# A chat message holds about 4000 characters: lists show the newest entries only.
+LIST_LIMIT = 25
+
+_REGISTER_OF: dict[str, tuple[str, Any]] = {
+    "iku_target": ("target", IkuTarget),
+    "iku_dokumen": ("dokumen", IkuDocument),
+    "iku_kegiatan": ("kegiatan", IkuActivity),
+    "iku_sakip": ("sakip", SakipScore),
+    "iku_program": ("program", ProgramIndicator),
+}
+
+
+def _who(ctx: Ctx) -> str:
+    officer = ctx.officer
+    assert officer is not None
+    return f"{officer.name} (telegram {officer.telegram_id})"
+
+
+def _pipes(text: str, n_min: int, n_max: int) -> list[str]:
+    parts = [p.strip() for p in text.split("|")]
+    if not n_min <= len(parts) <= n_max or any(not p for p in parts[:n_min]):
+        raise RegisterError("Isian perintah tidak lengkap.")
+    return parts + [""] * (n_max - len(parts))
+
+
+def _optional(text: str) -> str | None:
+    return None if text.strip() in ("", "-") else text.strip()
+
+
+def _say(ctx: Ctx, template: str, **values: Any) -> None:
+    ctx.say(template, **{**rep.base_context(), **values})
+
+
+def _recorded(ctx: Ctx, jenis: str, entry: Any, removed: bool = False) -> None:
+    _say(ctx, "iku_tercatat", aksi="hapus" if removed else "catat", jenis=jenis, e=entry)
+
+
+def handle(ctx: Ctx, name: str, args: str) -> None:
+    officer = ctx.officer
+    if officer is None:
+        ctx.say("bukan_petugas")
+        return
+    if name == "iku" or args.split(maxsplit=1)[:1] == ["riwayat"]:
+        allowed: tuple[str, ...] = READ_ROLES
+    elif name == "iku_target" and args.strip():
+        allowed = TARGET_ROLES
+    elif args.strip():
+        allowed = ENTRY_ROLES
+    else:
+        allowed = READ_ROLES  # no arguments: the list and the format, for every officer
+    if officer.role not in allowed:
+        ctx.say("iku_peran", perintah=name, peran=list(allowed), peran_anda=officer.role)
+        return
+    try:
+        _HANDLERS[name](ctx, args.strip())
+    except RegisterError as exc:
+        _say(ctx, "iku_galat", pesan=str(exc), perintah=name)
+
+
+def show_table(ctx: Ctx, args: str) -> None:
+    year = rep.parse_year(args) if args else ctx.today.year
+    rows = rep.iku_table(ctx.session, ctx.office, year, ctx.today)
+    _say(ctx, "iku_tabel", **rep.report_context(rows, ctx.office, year, ctx.today))
+
+
+def _generic(ctx: Ctx, name: str, args: str) -> bool:
+    """hapus / riwayat, the same for every register; True when handled."""
+    jenis, model = _REGISTER_OF[name]
+    word, _, rest = args.partition(" ")
+    if word.lower() == "hapus":
+        entry_id, _, reason = rest.strip().partition(" ")
+        entry = iku.remove(ctx.session, model, rep.parse_id(entry_id), _who(ctx), ctx.now, _optional(reason))
+        _recorded(ctx, jenis, entry, removed=True)
+        return True
+    if word.lower() == "riwayat":
+        number = rep.parse_id(rest)
+        _say(ctx, "iku_riwayat", jenis=jenis, nomor=number, entri=iku.history(ctx.session, model, number))
+        return True
+    return False
+
+
+def _list(ctx: Ctx, name: str, title: str, entries: list[Any]) -> None:
+    jenis, _ = _REGISTER_OF[name]
+    _say(ctx, "iku_daftar", judul=title, jenis=jenis, entri=entries[-LIST_LIMIT:])
+    _say(ctx, "iku_format", perintah=name)
+
+
+def target(ctx: Ctx, args: str) -> None:
+    if not args:
+        year = ctx.today.year
+        _say(ctx, "iku_target_daftar", tahun=year, target=rep.target_list(ctx.session, ctx.office, year))
+        _say(ctx, "iku_format", perintah="iku_target")
+        return
+    if _generic(ctx, "iku_target", args):
+        return
+    parts = args.split()
+    if len(parts) != 3:
+        raise RegisterError("Perintah target perlu KODE, TAHUN dan NILAI.")
+    code = rep.check_code(ctx.office, parts[0])
+    entry = iku.set_target(ctx.session, code, rep.parse_year(parts[1]), rep.parse_decimal(parts[2], "Target"),
+                           _who(ctx), ctx.now)
+    _recorded(ctx, "target", entry)
+
+
+def _document_values(ctx: Ctx, text: str) -> dict[str, Any]:
+    jenis, judul, nomor, tanggal = _pipes(text, 4, 4)
+    when = rep.parse_date(tanggal, "Tanggal dokumen")
+    return {
+        "doc_type": rep.check_doc_type(jenis), "title": judul, "number": _optional(nomor),
+        "doc_date": rep.check_not_future(when, ctx.today, "Tanggal dokumen"),
+    }
+
+
+def dokumen(ctx: Ctx, args: str) -> None:
+    if not args:
+        _list(ctx, "iku_dokumen", f"Dokumen IKU 1 tahun {ctx.today.year}",
+              iku.current(ctx.session, IkuDocument, ctx.today.year))
+        return
+    if _generic(ctx, "iku_dokumen", args):
+        return
+    word, _, rest = args.partition(" ")
+    if word.lower() == "koreksi":
+        entry_id, _, text = rest.strip().partition(" ")
+        values = _document_values(ctx, text)
+        entry = iku.correct(ctx.session, IkuDocument, rep.parse_id(entry_id), values, _who(ctx), ctx.now)
+    else:
+        entry = iku.add(ctx.session, IkuDocument, _document_values(ctx, args), _who(ctx), ctx.now)
+    _recorded(ctx, "dokumen", entry)
+
+
+def kegiatan(ctx: Ctx, args: str) -> None:
+    if not args:
+        _list(ctx, "iku_kegiatan", f"Kegiatan pemberdayaan (IKU 3) tahun {ctx.today.year}",
+              iku.current(ctx.session, IkuActivity, ctx.today.year))
+        return
+    if _generic(ctx, "iku_kegiatan", args):
+        return
+    word, _, rest = args.partition(" ")
+    word = word.lower()
+    if word == "tambah":
+        year_text, _, text = rest.strip().partition(" ")
+        nama, rencana = _pipes(text.lstrip("| "), 1, 2)
+        planned = _optional(rencana)
+        values: dict[str, Any] = {
+            "year": rep.parse_year(year_text), "name": nama,
+            "planned_on": rep.parse_date(planned, "Tanggal rencana") if planned else None,
+        }
+        entry = iku.add(ctx.session, IkuActivity, values, _who(ctx), ctx.now)
+    elif word == "fasilitasi":
+        entry_id, _, text = rest.strip().partition(" ")
+        tanggal, bukti = _pipes(text, 2, 2)
+        done = rep.check_not_future(rep.parse_date(tanggal, "Tanggal pelaksanaan"), ctx.today, "Tanggal pelaksanaan")
+        entry = iku.facilitate(ctx.session, rep.parse_id(entry_id), done, bukti, _who(ctx), ctx.now)
+    elif word == "koreksi":
+        entry_id, _, text = rest.strip().partition(" ")
+        nama, rencana = _pipes(text, 1, 2)
+        planned = _optional(rencana)
+        changes = {"name": nama, "planned_on": rep.parse_date(planned, "Tanggal rencana") if planned else None}
+        entry = iku.correct(ctx.session, IkuActivity, rep.parse_id(entry_id), changes, _who(ctx), ctx.now)
+    else:
+        raise RegisterError(f"Tindakan {word!r} tidak dikenal untuk kegiatan.")
+    _recorded(ctx, "kegiatan", entry)
+
+
+def sakip(ctx: Ctx, args: str) -> None:
+    if not args:
+        _list(ctx, "iku_sakip", "Nilai SAKIP (IKU 5)", iku.current(ctx.session, SakipScore))
+        return
+    if _generic(ctx, "iku_sakip", args):
+        return
+    head, lhe_number, lhe_date = _pipes(args, 3, 3)
+    words = head.split()
+    if len(words) != 2:
+        raise RegisterError("Awali dengan TAHUN dan NILAI, contoh 2026 72,5.")
+    entry = iku.set_sakip(ctx.session, rep.parse_year(words[0]), rep.parse_decimal(words[1], "Nilai SAKIP"),
+                          lhe_number, rep.parse_date(lhe_date, "Tanggal LHE"), _who(ctx), ctx.now)
+    _recorded(ctx, "sakip", entry)
+
+
+def _program_values(text: str) -> dict[str, Any]:
+    program, nama, satuan, target_text, arah = _pipes(text, 4, 5)
+    return {
+        "program": program, "name": nama, "unit": satuan,
+        "target": rep.parse_decimal(target_text, "Target"),
+        "higher_is_better": rep.parse_direction(arah) if arah else True,
+    }
+
+
+def program(ctx: Ctx, args: str) -> None:
+    if not args:
+        _list(ctx, "iku_program", f"Indikator program (IKU 6) tahun {ctx.today.year}",
+              iku.current(ctx.session, ProgramIndicator, ctx.today.year))
+        return
+    if _generic(ctx, "iku_program", args):
+        return
+    word, _, rest = args.partition(" ")
+    word = word.lower()
+    if word == "tambah":
+        year_text, _, text = rest.strip().partition(" ")
+        values = {"year": rep.parse_year(year_text), **_program_values(text.lstrip("| "))}
+        entry = iku.add(ctx.session, ProgramIndicator, values, _who(ctx), ctx.now)
+    elif word == "realisasi":
+        parts = rest.split()
+        if len(parts) != 2:
+            raise RegisterError("Perintah realisasi perlu NOMOR_ENTRI dan NILAI.")
+        entry = iku.correct(ctx.session, ProgramIndicator, rep.parse_id(parts[0]),
+                            {"realisation": rep.parse_decimal(parts[1], "Realisasi")}, _who(ctx), ctx.now)
+    elif word == "koreksi":
+        entry_id, _, text = rest.strip().partition(" ")
+        entry = iku.correct(ctx.session, ProgramIndicator, rep.parse_id(entry_id), _program_values(text),
+                            _who(ctx), ctx.now)
+    else:
+        raise RegisterError(f"Tindakan {word!r} tidak dikenal untuk indikator program.")
+    _recorded(ctx, "program", entry)
+
+
+_HANDLERS: dict[str, Callable[[Ctx, str], None]] = {
+    "iku": show_table,
+    "iku_target": target,
+    "iku_dokumen": dokumen,
+    "iku_kegiatan": kegiatan,
+    "iku_sakip": sakip,
+    "iku_program": program,
+}

@@ -1,0 +1,442 @@
+# The six IKU of the office against their targets: realisation per triwulan and for the
+# year to date, capaian and band. What `sigap iku report`, /iku and the weekly digest show.
+# Invariants:
+# - Every figure comes from database aggregates (storage.iku, storage.complaint_stats,
+#   bot.skm_summary); nothing loops over complaints, documents or activities.
+# - Ratio indicators (IKU 3, 4, 6) are recomputed from summed numerators and denominators
+#   (kpi.capaian.ratio_value), never by averaging quarterly percentages; count indicators
+#   (IKU 1) sum; IKU 2 is the IKM of the quarter / the year's pooled responses; IKU 5 is the
+#   year's SAKIP score (no quarters). A triwulan that has not started on `today` is None.
+# - Values are exact until here: realisation and capaian are Decimals of 28 significant
+#   digits (capaian computed from the exact Fraction); only display rounds (half up).
+# - The target of a code and year is the register's (sigap iku target set) if one is
+#   current, else the office file's.
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from bot.office import Office
+from bot.skm_summary import skm_summary
+from bot.texts import angka
+from kpi.capaian import DEFAULT_BANDS, band, capaian, program_achieved, ratio_value, sum_count
+from kpi.periods import Period, quarters_of
+from kpi.resolution import ResolutionCounts, resolution_rate, within_standard_share
+from kpi.rounding import round_half_up, to_decimal
+from kpi.sakip import sakip_grade
+from storage import complaint_stats, iku
+from storage.complaint_stats import ExcludedComplaint
+from storage.iku import RegisterError
+from storage.models import ProgramIndicator
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+# IKU 1 document types (domain.md section 1), code -> label.
+DOC_TYPES: dict[str, str] = {
+    "lakip": "LAKIP / LKjIP",
+    "anjab-abk": "Analisis jabatan dengan ABK dan peta jabatan",
+    "evaluasi-organisasi": "Evaluasi mandiri kematangan organisasi / laporan sistem kerja",
+    "standar-pelayanan": "Standar Pelayanan",
+    "sop-pelayanan": "SOP pelayanan publik",
+    "laporan-skm": "Laporan Survei Kepuasan Masyarakat",
+    "laporan-fkp": "Laporan Forum Konsultasi Publik",
+    "peta-proses-bisnis": "Peta proses bisnis",
+}
+QUARTER_KEYS = ("q1", "q2", "q3", "q4")
+_ROMAN = ("I", "II", "III", "IV")
+# The excluded complaints carried in the IKU 4 detail (the count is always complete).
+EXCLUDED_LIST_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class IkuRow:
+    code: str
+    sasaran: str
+    name: str
+    unit: str
+    higher_is_better: bool
+    kind: str
+    target: Decimal | None
+    realisation: dict[str, Decimal | None]  # keys "q1","q2","q3","q4","ytd"
+    capaian: Decimal | None  # of ytd against target, both directions, full precision
+    band: str | None
+    detail: dict[str, Any]
+
+
+@dataclass
+class _Realisation:
+    quarters: dict[int, Fraction | None]
+    ytd: Fraction | None
+    detail: dict[str, Any]
+
+
+_Source = Callable[["Session", Office, int, list[int], ZoneInfo], _Realisation]
+
+
+def _pct(value: Fraction | None) -> Fraction | None:
+    return None if value is None else value * 100
+
+
+def _qkey(index: int) -> str:
+    return f"q{index}"
+
+
+def _documents(session: Session, office: Office, year: int, started: list[int], tz: ZoneInfo) -> _Realisation:
+    counts = iku.document_counts(session, year)
+    quarters = {q: (Fraction(counts[q]) if q in started else None) for q in range(1, 5)}
+    ytd = Fraction(sum_count(counts[q] for q in started)) if started else None
+    return _Realisation(quarters, ytd, {
+        "sumber": "dokumen",
+        "counts": {_qkey(q): counts[q] for q in range(1, 5)},
+        "by_type": iku.document_counts_by_type(session, year),
+    })
+
+
+def _skm(session: Session, office: Office, year: int, started: list[int], tz: ZoneInfo) -> _Realisation:
+    quarters: dict[int, Fraction | None] = dict.fromkeys(range(1, 5))
+    respondents: dict[str, int] = {}
+    for q in started:
+        summary = skm_summary(session, office, Period("quarter", year, q))
+        respondents[_qkey(q)] = summary.respondents
+        quarters[q] = Fraction(summary.result.konversi) if summary.result else None
+    ytd: Fraction | None = None
+    mutu = kinerja = None
+    if started:
+        # The year's IKM pools the year's responses; it is not a mean of quarterly indices.
+        summary = skm_summary(session, office, Period("year", year))
+        respondents["ytd"] = summary.respondents
+        if summary.result is not None:
+            ytd = Fraction(summary.result.konversi)
+            mutu, kinerja = summary.result.mutu, summary.result.kinerja
+    return _Realisation(quarters, ytd, {
+        "sumber": "skm", "respondents": respondents, "mutu": mutu, "kinerja": kinerja,
+    })
+
+
+def _activities(session: Session, office: Office, year: int, started: list[int], tz: ZoneInfo) -> _Realisation:
+    c = iku.activity_counts(session, year)
+    quarters: dict[int, Fraction | None] = {
+        q: (_pct(ratio_value([c.facilitated[q]], [c.planned[q]])) if q in started else None)
+        for q in range(1, 5)
+    }
+    ytd = None
+    if started:
+        # Numerator: facilitated in the started quarters. Denominator: the whole year's plan
+        # (every quarter's planned activities plus those without a planned date).
+        nums = [c.facilitated[q] if q in started else 0 for q in range(1, 5)] + [0]
+        dens = [c.planned[q] for q in range(1, 5)] + [c.planned[0]]
+        ytd = _pct(ratio_value(nums, dens))
+    return _Realisation(quarters, ytd, {
+        "sumber": "kegiatan",
+        "numerators": {**{_qkey(q): c.facilitated[q] for q in range(1, 5)},
+                       "ytd": sum(c.facilitated[q] for q in started)},
+        "denominators": {**{_qkey(q): c.planned[q] for q in range(1, 5)}, "ytd": c.planned_total},
+        "planned_undated": c.planned[0],
+    })
+
+
+def _sum_counts(parts: Sequence[ResolutionCounts]) -> ResolutionCounts:
+    return ResolutionCounts(
+        received=sum(p.received for p in parts),
+        excluded_duplicate=sum(p.excluded_duplicate for p in parts),
+        excluded_forwarded=sum(p.excluded_forwarded for p in parts),
+        resolved=sum(p.resolved for p in parts),
+        within_standard=sum(p.within_standard for p in parts),
+    )
+
+
+def _complaints(session: Session, office: Office, year: int, started: list[int], tz: ZoneInfo) -> _Realisation:
+    quarters: dict[int, Fraction | None] = dict.fromkeys(range(1, 5))
+    detail: dict[str, Any] = {"sumber": "pengaduan"}
+    if not started:
+        return _Realisation(quarters, None, detail)
+    by_q = complaint_stats.resolution_by_quarter(session, year, tz)
+    for q in started:
+        quarters[q] = _pct(resolution_rate(by_q[q]))
+    parts = [by_q[q] for q in started]
+    ytd = _pct(ratio_value([p.resolved for p in parts], [p.counted for p in parts]))
+    total = _sum_counts(parts)
+    start, end = Period("year", year).start(tz), Period("quarter", year, max(started)).end(tz)
+    share = within_standard_share(total)
+    detail.update(
+        counts=total,
+        counts_by_quarter={_qkey(q): by_q[q] for q in started},
+        numerators={**{_qkey(q): by_q[q].resolved for q in started}, "ytd": total.resolved},
+        denominators={**{_qkey(q): by_q[q].counted for q in started}, "ytd": total.counted},
+        within_standard_pct=None if share is None else to_decimal(share * 100),
+        excluded=complaint_stats.excluded_complaints(session, start, end, limit=EXCLUDED_LIST_LIMIT),
+        excluded_total=total.excluded_duplicate + total.excluded_forwarded,
+        by_channel=complaint_stats.resolution_by(session, start, end, tz, "channel"),
+        by_desa=complaint_stats.resolution_by(session, start, end, tz, "desa"),
+    )
+    return _Realisation(quarters, ytd, detail)
+
+
+def _sakip(session: Session, office: Office, year: int, started: list[int], tz: ZoneInfo) -> _Realisation:
+    row = iku.sakip_for(session, year)
+    quarters: dict[int, Fraction | None] = dict.fromkeys(range(1, 5))
+    if row is None:
+        return _Realisation(quarters, None, {"sumber": "sakip", "grade": None})
+    grade, predikat = sakip_grade(row.score)
+    return _Realisation(quarters, Fraction(row.score), {
+        "sumber": "sakip", "id": row.id, "score": row.score, "grade": grade, "predikat": predikat,
+        "lhe_number": row.lhe_number, "lhe_date": row.lhe_date, "recorded_by": row.recorded_by,
+    })
+
+
+def program_capaian(p: ProgramIndicator) -> Decimal | None:
+    if p.realisation is None:
+        return None
+    return capaian(p.realisation, p.target, p.higher_is_better)
+
+
+def _programs(session: Session, office: Office, year: int, started: list[int], tz: ZoneInfo) -> _Realisation:
+    # Program indicators are tens per year and their capaian needs exact decimal arithmetic
+    # in both directions, so this one is computed row by row on purpose.
+    programs = iku.current(session, ProgramIndicator, year)
+    items = []
+    for p in programs:
+        cap = program_capaian(p)
+        items.append({
+            "id": p.id, "program": p.program, "name": p.name, "unit": p.unit, "target": p.target,
+            "realisation": p.realisation, "higher_is_better": p.higher_is_better,
+            "capaian": cap, "achieved": program_achieved(cap, office.iku6_threshold),
+        })
+    achieved = sum(1 for i in items if i["achieved"])
+    ytd = _pct(ratio_value([achieved], [len(items)]))
+    return _Realisation(dict.fromkeys(range(1, 5)), ytd, {
+        "sumber": "program", "numerators": {"ytd": achieved}, "denominators": {"ytd": len(items)},
+        "threshold": office.iku6_threshold, "programs": items,
+    })
+
+
+def _not_computed(session: Session, office: Office, year: int, started: list[int], tz: ZoneInfo) -> _Realisation:
+    return _Realisation(dict.fromkeys(range(1, 5)), None, {"sumber": None})
+
+
+# Where each indicator of the Keputusan Camat comes from, by its code in the office file.
+SOURCES: dict[str, _Source] = {
+    "IKU-1": _documents,
+    "IKU-2": _skm,
+    "IKU-3": _activities,
+    "IKU-4": _complaints,
+    "IKU-5": _sakip,
+    "IKU-6": _programs,
+}
+
+
+def iku_table(session: Session, office: Office, year: int, today: date) -> list[IkuRow]:
+    tz = ZoneInfo(office.timezone)
+    started = [p.index for p in quarters_of(year) if p.first_day() <= today]
+    registered = iku.targets(session, year)
+    rows: list[IkuRow] = []
+    for d in office.iku:
+        real = SOURCES.get(d.code, _not_computed)(session, office, year, started, tz)
+        entry = registered.get(d.code)
+        target = entry.value if entry is not None else d.targets.get(year)
+        cap = None
+        if real.ytd is not None and target is not None:
+            cap = capaian(real.ytd, target, d.higher_is_better)
+        label = band(cap, office.bands or DEFAULT_BANDS) if cap is not None else None
+        detail = dict(real.detail)
+        detail["target_source"] = "register" if entry is not None else (
+            "berkas kantor" if target is not None else None)
+        detail["attention"] = cap is not None and cap < office.attention_threshold
+        realisation: dict[str, Decimal | None] = {
+            _qkey(q): (None if real.quarters[q] is None else to_decimal(real.quarters[q]))  # type: ignore[arg-type]
+            for q in range(1, 5)
+        }
+        realisation["ytd"] = None if real.ytd is None else to_decimal(real.ytd)
+        rows.append(IkuRow(
+            code=d.code, sasaran=d.sasaran, name=d.name, unit=d.unit,
+            higher_is_better=d.higher_is_better, kind=d.kind, target=target,
+            realisation=realisation, capaian=cap, band=label, detail=detail,
+        ))
+    return rows
+
+
+def target_list(session: Session, office: Office, year: int) -> list[dict[str, Any]]:
+    registered = iku.targets(session, year)
+    out = []
+    for d in office.iku:
+        entry = registered.get(d.code)
+        out.append({
+            "kode": d.code, "nama": d.name, "satuan": d.unit, "jenis": d.kind,
+            "nilai": entry.value if entry is not None else d.targets.get(year),
+            "berkas": d.targets.get(year), "entri": entry,
+        })
+    return out
+
+
+# ------------------------------------------------------------------------------------ JSON
+
+
+def _num(value: Decimal | Fraction | int | None) -> float | int | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    # Rounded exactly first, then the float that prints as that 2-decimal value.
+    return float(round_half_up(value, 2))
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Decimal | Fraction):
+        return _num(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, ExcludedComplaint):
+        return {"ticket": value.ticket, "status": value.status, "duplicate_of": value.duplicate_of,
+                "forwarded_to": value.forwarded_to, "received_at": value.received_at.isoformat(),
+                "reason": value.reason}
+    if isinstance(value, ResolutionCounts):
+        return {**dataclasses.asdict(value), "counted": value.counted}
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return str(value)
+
+
+def iku_json(rows: Sequence[IkuRow]) -> list[dict[str, Any]]:
+    """One object per indicator; numbers rounded half up to 2 decimals."""
+    out = []
+    for r in rows:
+        out.append({
+            "code": r.code,
+            "sasaran": r.sasaran,
+            "name": r.name,
+            "unit": r.unit,
+            "kind": r.kind,
+            "higher_is_better": r.higher_is_better,
+            "target": _num(r.target),
+            "target_source": r.detail.get("target_source"),
+            "realisation": {k: _num(r.realisation.get(k)) for k in (*QUARTER_KEYS, "ytd")},
+            "capaian": _num(r.capaian),
+            "band": r.band,
+            "attention": bool(r.detail.get("attention")),
+            "detail": _jsonable({k: v for k, v in r.detail.items()
+                                 if k not in ("target_source", "attention")}),
+        })
+    return out
+
+
+# ------------------------------------------------------------------------- display context
+
+
+def shown(value: Decimal | None, kind: str = "rasio") -> Decimal | None:
+    """A value as the report shows it: counts whole, the rest half up to 2 decimals."""
+    if value is None:
+        return None
+    return round_half_up(value, 0 if kind == "jumlah" else 2)
+
+
+def fmt(value: Decimal | int | None, kind: str = "rasio") -> str:
+    """Indonesian display ("88,31", counts "8"), "–" for no value."""
+    if value is None:
+        return "–"
+    places = 0 if kind == "jumlah" else 2
+    return angka(round_half_up(value, places), places)
+
+
+def base_context() -> dict[str, Any]:
+    """What every IKU template needs (the macros of iku_entri.j2)."""
+    return {"fmt": fmt, "label_status": iku.status_label, "jenis_dokumen": DOC_TYPES}
+
+
+def report_context(rows: Sequence[IkuRow], office: Office, year: int, today: date) -> dict[str, Any]:
+    started = [p for p in quarters_of(year) if p.first_day() <= today]
+    return {
+        **base_context(),
+        "kantor": office.name,
+        "tahun": year,
+        "per": today,
+        "sd": ("s.d. " + started[-1].label().rsplit(" ", 1)[0]) if started else "s.d. triwulan ini",
+        "sd_pendek": f"s.d. TW {_ROMAN[started[-1].index - 1]}" if started else "s.d. TW",
+        "baris": rows,
+        "ambang_program": office.iku6_threshold,
+    }
+
+
+# ----------------------------------------------------------------------- parsing user input
+# Shared by `sigap iku ...` and the chat commands; every error is a RegisterError with an
+# Indonesian message.
+
+
+def parse_decimal(text: str, label: str) -> Decimal:
+    raw = text.strip().replace(" ", "")
+    # Indonesian writing: "72,5" and "1.234,5"; a lone dot is read as a decimal point.
+    if "," in raw:
+        raw = raw.replace(".", "").replace(",", ".")
+    try:
+        value = Decimal(raw)
+    except InvalidOperation as exc:
+        raise RegisterError(f"{label} harus berupa angka (contoh 72,5), bukan {text.strip()!r}.") from exc
+    if not value.is_finite():
+        raise RegisterError(f"{label} harus berupa angka, bukan {text.strip()!r}.")
+    return value
+
+
+def parse_date(text: str, label: str) -> date:
+    raw = text.strip()
+    for fmt in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(raw, fmt).date()  # noqa: DTZ007 - a calendar date, no time
+        except ValueError:
+            continue
+    raise RegisterError(f"{label} harus berbentuk TTTT-BB-HH (contoh 2026-03-01), bukan {raw!r}.")
+
+
+def parse_year(text: str) -> int:
+    raw = text.strip()
+    if not raw.isdigit() or not iku.MIN_YEAR <= int(raw) <= iku.MAX_YEAR:
+        raise RegisterError(f"Tahun harus {iku.MIN_YEAR}-{iku.MAX_YEAR}, bukan {raw!r}.")
+    return int(raw)
+
+
+def parse_id(text: str) -> int:
+    raw = text.strip().lstrip("#")
+    if not raw.isdigit():
+        raise RegisterError(f"Nomor entri harus berupa angka, bukan {text.strip()!r}.")
+    return int(raw)
+
+
+def check_code(office: Office, code: str) -> str:
+    normalised = code.strip().upper()
+    if office.iku_def(normalised) is None:
+        known = ", ".join(d.code for d in office.iku) or "(tidak ada)"
+        raise RegisterError(f"Kode IKU {code.strip()!r} tidak dikenal. Pilihan: {known}.")
+    return normalised
+
+
+def check_doc_type(code: str) -> str:
+    normalised = code.strip().lower()
+    if normalised not in DOC_TYPES:
+        raise RegisterError(
+            f"Jenis dokumen {code.strip()!r} tidak dikenal. Pilihan: {', '.join(DOC_TYPES)}."
+        )
+    return normalised
+
+
+def check_not_future(d: date, today: date, label: str) -> date:
+    if d > today:
+        raise RegisterError(f"{label} ({d.isoformat()}) belum terjadi; hari ini {today.isoformat()}.")
+    return d
+
+
+def parse_direction(text: str) -> bool:
+    raw = text.strip().lower()
+    if raw not in ("naik", "turun"):
+        raise RegisterError(f"Arah harus naik atau turun, bukan {text.strip()!r}.")
+    return raw == "naik"
