@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kpi.periods import quarters_of
@@ -221,6 +222,7 @@ def correct(session: Session, model: type[E], entry_id: int, changes: Mapping[st
     if not who.strip():
         raise RegisterError("Pencatat wajib diketahui.")
     old.superseded_at = now
+    session.flush()  # the old row stops being current before the new one is (unique index)
     row = model(**values, recorded_by=who.strip()[:200], recorded_at=now, note=(note or None),
                 replaces_id=old.id)
     session.add(row)
@@ -235,6 +237,7 @@ def remove(session: Session, model: type[E], entry_id: int, who: str, now: datet
     if not who.strip():
         raise RegisterError("Pencatat wajib diketahui.")
     old.superseded_at = now
+    session.flush()
     row = model(**_values(old), recorded_by=who.strip()[:200], recorded_at=now, note=(note or None),
                 replaces_id=old.id, removed_at=now)
     session.add(row)
@@ -295,7 +298,15 @@ def set_target(session: Session, code: str, year: int, value: Decimal, who: str,
         .with_for_update()
     ).first()
     if existing is None:
-        return add(session, IkuTarget, {"code": code, "year": year, "value": value}, who, now, note)
+        try:
+            # Two people setting a new target at once: the unique index on current rows lets
+            # one insert win; the other becomes a correction of it instead of a second target.
+            with session.begin_nested():
+                return add(session, IkuTarget, {"code": code, "year": year, "value": value}, who, now, note)
+        except IntegrityError:
+            existing = session.scalars(
+                select(IkuTarget).where(_live(IkuTarget), IkuTarget.code == code, IkuTarget.year == year)
+            ).one()
     return correct(session, IkuTarget, existing.id, {"value": value}, who, now, note)
 
 
@@ -312,7 +323,12 @@ def set_sakip(session: Session, year: int, score: Decimal, lhe_number: str, lhe_
     values = {"year": year, "score": score, "lhe_number": lhe_number, "lhe_date": lhe_date}
     existing = sakip_for(session, year, lock=True)
     if existing is None:
-        return add(session, SakipScore, values, who, now, note)
+        try:
+            with session.begin_nested():  # see set_target: a racing insert becomes a correction
+                return add(session, SakipScore, values, who, now, note)
+        except IntegrityError:
+            existing = sakip_for(session, year, lock=True)
+            assert existing is not None
     return correct(session, SakipScore, existing.id, values, who, now, note)
 
 

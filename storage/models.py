@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
@@ -343,7 +344,15 @@ class IkuTarget(Corrected, Base):
     """A yearly target from the Perjanjian Kinerja, overriding the office file's."""
 
     __tablename__ = "iku_targets"
-    __table_args__ = (Index("ix_iku_targets_code_year", "code", "year"),)
+    __table_args__ = (
+        Index("ix_iku_targets_code_year", "code", "year"),
+        # One current target per indicator and year, even with two people entering at once.
+        Index(
+            "uq_iku_targets_current", "code", "year", unique=True,
+            sqlite_where=text("superseded_at IS NULL AND removed_at IS NULL"),
+            postgresql_where=text("superseded_at IS NULL AND removed_at IS NULL"),
+        ),
+    )
 
     code: Mapped[str] = mapped_column(String(10))
     year: Mapped[int]
@@ -380,7 +389,14 @@ class SakipScore(Corrected, Base):
     """IKU 5: the year's SAKIP score from the evaluators' LHE."""
 
     __tablename__ = "sakip_scores"
-    __table_args__ = (Index("ix_sakip_scores_year", "year"),)
+    __table_args__ = (
+        Index("ix_sakip_scores_year", "year"),
+        Index(
+            "uq_sakip_scores_current", "year", unique=True,
+            sqlite_where=text("superseded_at IS NULL AND removed_at IS NULL"),
+            postgresql_where=text("superseded_at IS NULL AND removed_at IS NULL"),
+        ),
+    )
 
     year: Mapped[int]
     score: Mapped[Decimal] = mapped_column(DecimalText)

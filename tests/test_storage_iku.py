@@ -354,3 +354,34 @@ def test_iku4_counts_equal_python_recount(db: Database, policy: DeadlinePolicy) 
         everything = [c for cs in expected_q.values() for c in cs]
         assert by_desa == {d: recount([c for c in everything if c.desa == d]) for d in desas
                            if any(c.desa == d for c in everything)}
+
+
+def test_two_people_setting_a_new_target_at_once_leave_one_current(db: Database) -> None:
+    """The second of two racing first entries becomes a correction, never a second target."""
+    import threading
+
+    now = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def enter(value: int) -> None:
+        try:
+            barrier.wait()
+            with db.transaction() as s:
+                iku.set_target(s, "IKU-4", 2026, Decimal(value), f"petugas {value}", now)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=enter, args=(v,)) for v in (85, 86, 87, 88)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with db.reading() as s:
+        live = iku.current(s, IkuTarget, 2026)
+        assert len(live) == 1
+        every = s.scalars(select(IkuTarget).order_by(IkuTarget.id)).all()
+        assert len(every) == 4
+        # Each later entry replaced the one before it: one chain, no fork.
+        assert [r.replaces_id for r in every[1:]] == [r.id for r in every[:-1]]

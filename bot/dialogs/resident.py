@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.dialogs import notify
+from bot.dialogs import notify, survey
 from bot.dialogs.context import Ctx
 from bot.dialogs.types import Choice
 from bot.texts import render
@@ -17,6 +17,7 @@ from storage.lifecycle import SELESAI, Actor, MoveRefused, transition
 MENU = (
     Choice("📝 Buat laporan", "lapor"),
     Choice("🔎 Cek status", "status"),
+    Choice("⭐ Survei kepuasan", "skm"),
     Choice("❓ Bantuan", "bantuan"),
     Choice("👤 Data saya", "datasaya"),
 )
@@ -64,7 +65,7 @@ def feedback(ctx: Ctx, body: str) -> None:
         return
     if answer == "ya":
         complaint.feedback = "ya"
-        ctx.say("umpan_balik_ya", tiket=complaint.ticket)
+        survey.say_with_offer(ctx, "umpan_balik_ya", tiket=complaint.ticket)
         return
     try:
         change = transition(
@@ -79,9 +80,11 @@ def feedback(ctx: Ctx, body: str) -> None:
         )
     except MoveRefused as exc:
         complaint.feedback = "belum"
-        ctx.say("umpan_balik_ditolak", alasan=f"{exc} Silakan buat laporan baru bila masalahnya berlanjut.")
+        alasan = f"{exc} Silakan buat laporan baru bila masalahnya berlanjut."
+        survey.say_with_offer(ctx, "umpan_balik_ditolak", alasan=alasan)
         return
-    ctx.say("umpan_balik_belum", tiket=complaint.ticket)
+    # Also on "belum": how the complaint was handled so far is worth rating either way.
+    survey.say_with_offer(ctx, "umpan_balik_belum", tiket=complaint.ticket)
     group = ctx.trantib_group()
     if group:
         ctx.send_to("telegram", group, render("petugas_dibuka_kembali", tiket=complaint.ticket))
