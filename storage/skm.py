@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -98,6 +99,39 @@ def record_response(
     return row
 
 
+# Columns a bulk row must carry (id is assigned by the database).
+BULK_COLUMNS: tuple[str, ...] = (
+    "source", "respondent_key", "service", "period", "tanggal", "answered_at", "consent_at",
+    "jenis_kelamin", "usia", "pendidikan", "pekerjaan", *UNSUR_CODES, "saran", "recorded_by",
+    "created_at",
+)
+BULK_CHUNK = 5000
+
+
+def insert_responses(session: Session, rows: Iterable[Mapping[str, object]], chunk: int = BULK_CHUNK) -> int:
+    """Bulk insert of already validated responses (paper imports, benchmarks); returns the count.
+
+    One executemany per chunk of Core inserts (SQLAlchemy batches them into multi-row
+    INSERTs), so a large file neither builds ORM objects nor holds every row at once. The
+    caller validated the rows (answers 1-4, codes, dates); paper forms carry no
+    respondent_key, so the one-per-period constraint does not apply to them.
+    """
+    table = cast(Table, SkmResponse.__table__)
+    stmt = insert(table)
+    total = 0
+    batch: list[dict[str, object]] = []
+    for row in rows:
+        batch.append({col: row.get(col) for col in BULK_COLUMNS})
+        if len(batch) >= chunk:
+            session.execute(stmt, batch)
+            total += len(batch)
+            batch = []
+    if batch:
+        session.execute(stmt, batch)
+        total += len(batch)
+    return total
+
+
 def set_population(session: Session, period: str, service: str, population: int, who: str, now: datetime) -> None:
     if population < 0:
         raise ValueError("Populasi tidak boleh negatif")
@@ -120,4 +154,20 @@ def forget_respondents(session: Session, answered_before: datetime) -> int:
         .where(SkmResponse.answered_at < answered_before, SkmResponse.respondent_key.is_not(None))
         .values(respondent_key=None)
     )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def linked_responses(session: Session, key: str) -> int:
+    """How many answers are still linked to this chat identity (for "Data saya")."""
+    from sqlalchemy import func
+
+    return int(session.scalar(select(func.count(SkmResponse.id)).where(SkmResponse.respondent_key == key)) or 0)
+
+
+def withdraw_consent(session: Session, key: str) -> int:
+    """The respondent withdraws consent: their linked answers are deleted (UU 27/2022).
+    Answers already unlinked by retention can no longer be told apart and stay."""
+    from sqlalchemy import delete
+
+    result = session.execute(delete(SkmResponse).where(SkmResponse.respondent_key == key))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

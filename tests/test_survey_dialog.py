@@ -558,3 +558,27 @@ def test_ikm_without_answers(chats: Chats) -> None:
     out = chats.say(PETUGAS, "/ikm")
     assert "Belum ada jawaban survei pada periode ini" in out[0].text
     assert len(out) == 1  # no chart without figures
+
+
+def test_withdrawing_survey_consent_in_data_saya_deletes_the_linked_answers(chats: Chats) -> None:
+    c = chats
+    c.say(WARGA, "/survei")
+    consent_and_profile(c, WARGA)
+    answer_all(c, WARGA)
+    c.press(WARGA, "Lewati")
+    c.say(WARGA2, "/survei")
+    consent_and_profile(c, WARGA2)
+    answer_all(c, WARGA2)
+    c.press(WARGA2, "Lewati")
+    assert len(c.responses()) == 2
+    out = c.say(WARGA, "/datasaya")
+    assert "Jawaban survei kepuasan yang masih terhubung ke akun ini: 1" in out[-1].text
+    out = c.press(WARGA, "Tarik persetujuan survei")
+    assert labels(out) == ["Ya, hapus jawaban", "Tidak"]
+    out = c.press(WARGA, "Ya, hapus jawaban")
+    assert "1 jawaban dihapus" in out[-1].text
+    # Only this respondent's answer is gone.
+    [left] = c.responses()
+    assert left.respondent_key == skm.respondent_key(c.rt.secret, "telegram", str(WARGA2))
+    out = c.say(WARGA, "/datasaya")
+    assert "Tarik persetujuan survei" not in labels(out)

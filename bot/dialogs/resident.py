@@ -12,6 +12,7 @@ from bot.dialogs.context import Ctx
 from bot.dialogs.types import Choice
 from bot.texts import render
 from storage import complaints as reg
+from storage import skm
 from storage.lifecycle import SELESAI, Actor, MoveRefused, transition
 
 MENU = (
@@ -91,12 +92,21 @@ def feedback(ctx: Ctx, body: str) -> None:
     notify.status_changed(ctx, complaint, change)
 
 
+def _survey_key(ctx: Ctx) -> str:
+    return skm.respondent_key(ctx.rt.secret, ctx.caller.channel, ctx.caller.user_id)
+
+
 def my_data(ctx: Ctx) -> dict[str, Any]:
     person = ctx.person
     own = reg.complaints_of(ctx.session, person.id, limit=50)
+    answers = skm.linked_responses(ctx.session, _survey_key(ctx))
+    choices = [Choice("Hapus identitas saya", "hapus")]
+    if answers:
+        choices.append(Choice("Tarik persetujuan survei", "tarik_survei"))
     ctx.say(
         "datasaya",
-        [Choice("Hapus identitas saya", "hapus"), Choice("Kembali", "kembali")],
+        [*choices, Choice("Kembali", "kembali")],
+        survei=answers,
         kanal=person.channel,
         akun=person.channel_user_id,
         nama=person.name,
@@ -111,6 +121,13 @@ def my_data_step(ctx: Ctx, state: dict[str, Any], value: str | None) -> dict[str
     if state.get("step") == "lihat" and value == "hapus":
         ctx.say("datasaya_konfirmasi", [Choice("Ya, hapus", "yakin"), Choice("Tidak", "kembali")])
         return {"flow": "datasaya", "step": "konfirmasi"}
+    if state.get("step") == "lihat" and value == "tarik_survei":
+        ctx.say("datasaya_survei_konfirmasi", [Choice("Ya, hapus jawaban", "yakin_survei"), Choice("Tidak", "kembali")])
+        return {"flow": "datasaya", "step": "konfirmasi_survei"}
+    if state.get("step") == "konfirmasi_survei" and value == "yakin_survei":
+        removed = skm.withdraw_consent(ctx.session, _survey_key(ctx))
+        ctx.say("datasaya_survei_dihapus", jumlah=removed)
+        return {}
     if state.get("step") == "konfirmasi" and value == "yakin":
         reg.erase_identity(ctx.session, ctx.person, ctx.now)
         ctx.say("datasaya_dihapus")
