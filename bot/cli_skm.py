@@ -1,0 +1,211 @@
+# `sigap skm ...`: the SKM report (terminal, JSON, XLSX, chart), the paper-form import, the
+# population per period and the printable QR code. Registered from bot/cli.py.
+# Invariants: every message is Indonesian; a mistake the user can fix exits non-zero with
+# the reason, never a traceback; reports only read (a read-only transaction), the import
+# writes in one transaction or not at all.
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.office import Office, load_office
+from bot.settings import Settings, load_settings
+from kpi.periods import Period, parse_period
+
+SKM_PERIOD_HELP = "periode SKM: 2026 (tahun), 2026-S1/S2 (semester), 2026-Q1..Q4 (triwulan)"
+
+
+class UserError(Exception):
+    """A mistake on the command line: printed as is, exit code 1."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _period(text: str) -> Period:
+    try:
+        period = parse_period(text)
+    except ValueError as exc:
+        raise UserError(f"Periode tidak dikenal: '{text}'. Contoh: 2026, 2026-S2, 2026-Q4.") from exc
+    if period.kind == "week":
+        raise UserError(f"Periode SKM tidak bisa per minggu ('{text}'). Gunakan tahun (2026), "
+                        "semester (2026-S1, 2026-S2) atau triwulan (2026-Q1 sampai 2026-Q4).")
+    return period
+
+
+def _service(office: Office, text: str | None) -> str | None:
+    if text is None:
+        return None
+    from bot.skm_qr import UnknownService, find_service
+
+    try:
+        return find_service(office, text).code
+    except UnknownService as exc:
+        raise UserError(str(exc)) from exc
+
+
+def _context() -> tuple[Settings, Office]:
+    settings = load_settings()
+    return settings, load_office(settings.office_file)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from bot.service import open_database
+    from bot.skm_summary import skm_summary, summary_context, summary_json
+    from bot.texts import render, set_timezone, to_plain
+
+    settings, office = _context()
+    period = _period(args.period)
+    service = _service(office, args.layanan)
+    set_timezone(ZoneInfo(office.timezone))
+    db = open_database(settings)
+    try:
+        with db.reading() as session:
+            summary = skm_summary(session, office, period, service)
+            if args.xlsx:
+                from bot.skm_xlsx import TooManyRowsError, write_report_xlsx
+
+                try:
+                    n = write_report_xlsx(Path(args.xlsx), session, office, summary,
+                                          progress=not args.json)
+                except TooManyRowsError as exc:
+                    raise UserError(str(exc)) from exc
+                print(f"Laporan XLSX ({n} responden) ditulis ke {args.xlsx}.", file=sys.stderr)
+    finally:
+        db.dispose()
+    if args.chart:
+        from bot.charts import nrr_chart
+
+        Path(args.chart).write_bytes(nrr_chart(summary, office))
+        print(f"Grafik NRR ditulis ke {args.chart}.", file=sys.stderr)
+    if args.json:
+        print(json.dumps(summary_json(summary, office), ensure_ascii=False, indent=2))
+    else:
+        print(to_plain(render("skm_report", **summary_context(summary, office))))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from bot.service import open_database
+    from bot.skm_import import import_skm_file
+
+    settings, office = _context()
+    path = Path(args.file)
+    now = _now()
+    db = open_database(settings)
+    try:
+        report = import_skm_file(db, path, office, now=now,
+                                 today=now.astimezone(ZoneInfo(office.timezone)).date(),
+                                 skip_invalid=args.skip_invalid)
+    finally:
+        db.dispose()
+    for err in report.errors:
+        where = f"baris {err.line}" if err.line else "berkas"
+        column = f", kolom {err.column}" if err.column else ""
+        print(f"  {where}{column}: {err.message}", file=sys.stderr)
+    if report.file_error:
+        print(f"Berkas {path.name} tidak dapat diimpor; tidak ada yang diimpor.", file=sys.stderr)
+        return 1
+    if report.errors and not args.skip_invalid:
+        print(f"Berkas {path.name}: {len(report.bad_lines)} dari {report.rows} baris salah "
+              f"({len(report.errors)} kesalahan); tidak ada yang diimpor. Perbaiki berkasnya, "
+              "atau ulangi dengan --skip-invalid untuk mengimpor baris yang benar saja.",
+              file=sys.stderr)
+        return 1
+    if report.bad_lines:
+        lines = ", ".join(str(n) for n in report.bad_lines)
+        print(f"Dilewati {len(report.bad_lines)} baris yang salah: {lines}.", file=sys.stderr)
+    print(f"{report.imported} kuesioner diimpor dari {path.name}.")
+    # Skipped rows are still errors in the file: a script must be able to notice them.
+    return 1 if report.errors else 0
+
+
+def cmd_population(args: argparse.Namespace) -> int:
+    from bot.service import open_database
+    from kpi.sample_size import krejcie_morgan
+    from storage.skm import set_population
+
+    settings, office = _context()
+    period = _period(args.period)
+    service = _service(office, args.layanan)
+    if args.jumlah < 0:
+        raise UserError("Populasi tidak boleh negatif.")
+    db = open_database(settings)
+    try:
+        with db.transaction() as session:
+            set_population(session, period.code, service or "", args.jumlah, "cli", _now())
+    finally:
+        db.dispose()
+    what = office.service_name(service) if service else "semua layanan"
+    print(f"Populasi {period.label()} ({what}): {args.jumlah} pengguna layanan. "
+          f"Sampel minimum (Krejcie-Morgan): {krejcie_morgan(args.jumlah)} responden.")
+    return 0
+
+
+def cmd_qr(args: argparse.Namespace) -> int:
+    from bot.skm_qr import deep_link, find_service, write_qr
+
+    settings, office = _context()
+    code = _service(office, args.layanan)
+    assert code is not None
+    service = find_service(office, code)
+    out = Path(args.out)
+    if out.suffix.lower() not in (".png", ".svg"):
+        raise UserError(f"Berkas keluaran harus berakhiran .png atau .svg, bukan '{out.name}'.")
+    try:
+        link = deep_link(settings.telegram_bot_username, service.code)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    write_qr(out, link, office, service)
+    print(f"Kode QR untuk {service.name} ditulis ke {out} (membuka {link}).")
+    return 0
+
+
+def _guard(func):  # type: ignore[no-untyped-def]
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return int(func(args))
+        except UserError as exc:
+            print(str(exc), file=sys.stderr)
+            return 1
+
+    return run
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """The `skm` command group, added to the top-level parser of bot/cli.py."""
+    skm = sub.add_parser("skm", help="Survei Kepuasan Masyarakat: laporan, impor, populasi, QR")
+    acts = skm.add_subparsers(dest="action", required=True)
+
+    rep = acts.add_parser("report", help="ringkasan IKM satu periode")
+    rep.add_argument("--period", required=True, help=SKM_PERIOD_HELP)
+    rep.add_argument("--layanan", help="kode layanan (bawaan: semua layanan)")
+    rep.add_argument("--json", action="store_true", help="cetak satu objek JSON")
+    rep.add_argument("--xlsx", help="tulis lembar pengolahan, profil dan saran ke berkas XLSX")
+    rep.add_argument("--chart", help="tulis grafik NRR per unsur ke berkas PNG")
+    rep.set_defaults(func=_guard(cmd_report))
+
+    imp = acts.add_parser("import", help="impor kuesioner kertas dari CSV atau XLSX")
+    imp.add_argument("file")
+    imp.add_argument("--skip-invalid", action="store_true",
+                     help="impor baris yang benar dan lewati baris yang salah")
+    imp.set_defaults(func=_guard(cmd_import))
+
+    pop = acts.add_parser("populasi", help="catat populasi pengguna layanan satu periode")
+    pop.add_argument("--period", required=True, help=SKM_PERIOD_HELP)
+    pop.add_argument("--layanan", help="kode layanan (bawaan: semua layanan)")
+    pop.add_argument("jumlah", type=int, help="jumlah pengguna layanan")
+    pop.set_defaults(func=_guard(cmd_population))
+
+    qr = acts.add_parser("qr", help="kode QR cetak untuk loket layanan")
+    qr.add_argument("--layanan", required=True, help="kode layanan")
+    qr.add_argument("--out", required=True, help="berkas keluaran .png atau .svg")
+    qr.set_defaults(func=_guard(cmd_qr))
+
+
+__all__ = ["add_parser"]

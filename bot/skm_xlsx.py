@@ -1,0 +1,295 @@
+# The SKM report as an Excel workbook, laid out as offices print it: "Pengolahan" (one row
+# per respondent, one column per unsur U1..U9 in the standard form's order, then the sums,
+# NRR, NRR tertimbang, IKM, its conversion, mutu and kinerja), "Profil" and "Saran".
+# Invariants: written in openpyxl's write_only mode from streamed rows, so a million
+# respondents never sit in memory; the footer figures are the SkmSummary's (database sums,
+# exact arithmetic), not re-added from the rows; numeric cells are numbers with a number
+# format (so the office can still compute with them) and the decimal comma comes from the
+# reader's locale: an xlsx number format stores '.' as "the decimal separator", which Excel
+# and LibreOffice set to Indonesian show as 91,48. Because a reader set to English would
+# show 91.48, the headline figures (IKM, konversi) also get the Indonesian text beside them.
+from __future__ import annotations
+
+import sys
+import weakref
+from collections.abc import Iterable, Sequence
+from copy import copy
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from tqdm import tqdm
+
+from bot.office import Office
+from bot.skm_summary import SkmSummary
+from bot.texts import angka, tanggal_pendek
+from kpi.rounding import round_half_up
+from kpi.skm_questionnaire import AGE_BANDS, PEKERJAAN, PENDIDIKAN, UNSUR
+from storage import skm_stats
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+EXCEL_MAX_ROWS = 1_048_576
+_HEADER_ROWS = 7  # title block (5) + two header rows
+_FOOTER_ROWS = 18
+MAX_RESPONDENTS = EXCEL_MAX_ROWS - _HEADER_ROWS - _FOOTER_ROWS
+
+_THIN = Side(style="thin")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_BOLD = Font(bold=True)
+_TITLE = Font(bold=True, size=13)
+_HEAD_FILL = PatternFill("solid", fgColor="D9D9D9")
+_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+_WRAP = Alignment(vertical="top", wrap_text=True)
+_DATE_FORMAT = "DD/MM/YYYY"
+_INT_FORMAT = "#,##0"
+_NRR_FORMAT = "0.000"
+_KONVERSI_FORMAT = "0.00"
+_PERCENT_FORMAT = "0.00%"
+_DATA_COLS = 3  # No, Tanggal, Layanan before U1..U9
+
+JENIS_KELAMIN_LABELS = {"L": "Laki-laki", "P": "Perempuan"}
+AGE_BAND_LABELS = {
+    "<=20": "20 tahun ke bawah",
+    "21-30": "21-30 tahun",
+    "31-40": "31-40 tahun",
+    "41-50": "41-50 tahun",
+    "51-60": "51-60 tahun",
+    ">60": "di atas 60 tahun",
+}
+NOT_FILLED = "Tidak diisi"
+UNSUR_NAMES = {u.code: u.nama for u in UNSUR}
+
+
+class TooManyRowsError(ValueError):
+    pass
+
+
+# Style ids per workbook and style: setting font/border/format on a cell makes openpyxl hash
+# the style objects to find their ids (measured: 70% of the export time), so each distinct
+# style is resolved once and later cells copy its small array of ids.
+_STYLE_CACHE: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], StyleArray]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _cell(ws: WriteOnlyWorksheet, value: Any, *, bold: bool = False, border: bool = False,
+          fmt: str | None = None, align: Alignment | None = None, fill: bool = False,
+          font: Font | None = None) -> WriteOnlyCell:
+    c = WriteOnlyCell(ws, value=value)
+    key = (bold, border, fmt, id(align), fill, id(font))
+    cache = _STYLE_CACHE.setdefault(ws.parent, {})
+    style = cache.get(key)
+    if style is not None:
+        c._style = copy(style)
+        return c
+    if font is not None:
+        c.font = font
+    elif bold:
+        c.font = _BOLD
+    if border:
+        c.border = _BORDER
+    if fmt:
+        c.number_format = fmt
+    if align is not None:
+        c.alignment = align
+    if fill:
+        c.fill = _HEAD_FILL
+    cache[key] = copy(c._style)
+    return c
+
+
+def _title_block(ws: WriteOnlyWorksheet, title: str, office: Office, summary: SkmSummary) -> None:
+    p = summary.period
+    service = office.service_name(summary.service) if summary.service else "Semua layanan"
+    ws.append([_cell(ws, title, font=_TITLE)])
+    ws.append([_cell(ws, office.name.upper(), bold=True)])
+    ws.append([f"Periode: {p.label()} ({tanggal_pendek(p.first_day())} s.d. "
+               f"{tanggal_pendek(p.last_day())})"])
+    ws.append([f"Layanan: {service}"])
+    ws.append([])
+
+
+def _widths(ws: WriteOnlyWorksheet, widths: Sequence[float]) -> None:
+    for i, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+
+
+def _num(value: Any) -> float | None:
+    # Fractions become the nearest double for the cell; the exact value is in the text beside.
+    return None if value is None else float(value)
+
+
+def _processing_sheet(wb: Workbook, session: Session, office: Office, summary: SkmSummary,
+                      progress: bool) -> int:
+    ws = wb.create_sheet("Pengolahan")
+    _widths(ws, [8, 12, 24] + [9] * len(UNSUR) + [14])
+    ws.freeze_panes = "D8"
+    ws.print_title_rows = "6:7"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    _title_block(ws, "PENGOLAHAN DATA SURVEI KEPUASAN MASYARAKAT PER RESPONDEN DAN PER UNSUR",
+                 office, summary)
+    ws.append([_cell(ws, h, bold=True, border=True, align=_CENTER, fill=True)
+               for h in ["No.", "Tanggal", "Jenis layanan", *(u.code.upper() for u in UNSUR)]])
+    ws.append([_cell(ws, "", border=True, fill=True) for _ in range(_DATA_COLS)]
+              + [_cell(ws, u.nama, border=True, align=_CENTER, fill=True,
+                       font=Font(size=8)) for u in UNSUR])
+
+    names = {sv.code: sv.name for sv in office.services}
+    p = summary.period
+    rows = skm_stats.iter_responses(session, p.first_day(), p.last_day(), summary.service)
+    bar = tqdm(total=summary.respondents, desc="Lembar Pengolahan", unit=" responden",
+               file=sys.stderr, disable=None if progress else True, mininterval=0.5)
+    written = 0
+    with bar:
+        for row in rows:
+            written += 1
+            cells = [
+                _cell(ws, written, border=True),
+                _cell(ws, row.tanggal, border=True, fmt=_DATE_FORMAT),
+                _cell(ws, names.get(row.service, row.service), border=True),
+            ]
+            cells += [_cell(ws, a, border=True, align=_CENTER) for a in row.answers]
+            ws.append(cells)
+            if written % 1000 == 0:
+                bar.update(1000)
+        bar.update(written % 1000)
+
+    result = summary.result
+    codes = [u.code for u in UNSUR]
+
+    def footer(label: str, values: Iterable[Any], fmt: str) -> None:
+        ws.append([_cell(ws, label, bold=True, border=True), _cell(ws, None, border=True),
+                   _cell(ws, None, border=True)]
+                  + [_cell(ws, v, border=True, fmt=fmt, bold=True, align=_CENTER) for v in values])
+
+    totals = skm_stats.unsur_totals(session, p.first_day(), p.last_day(), summary.service)
+    footer("Jumlah nilai per unsur", (totals.sums[c] for c in codes), _INT_FORMAT)
+    footer("Jumlah responden menjawab", (totals.counts[c] for c in codes), _INT_FORMAT)
+    footer("NRR per unsur", ((_num(result.nrr[c]) if result else None) for c in codes), _NRR_FORMAT)
+    footer("NRR tertimbang per unsur",
+           ((_num(result.nrr_tertimbang[c]) if result else None) for c in codes), _NRR_FORMAT)
+    ws.append([])
+
+    def line(label: str, value: Any, fmt: str | None = None, text: str | None = None) -> None:
+        cells = [_cell(ws, label, bold=True), None, None,
+                 _cell(ws, value, bold=True, fmt=fmt, border=True, align=_CENTER)]
+        if text is not None:
+            cells.append(_cell(ws, text))
+        ws.append(cells)
+
+    if result is not None:
+        ikm3 = round_half_up(result.ikm, 3)
+        line("IKM (jumlah NRR tertimbang, skala 1-4)", _num(result.ikm), _NRR_FORMAT, angka(ikm3, 3))
+        line("Konversi IKM (IKM x 25, skala 25-100)", result.konversi, _KONVERSI_FORMAT,
+             angka(result.konversi, 2))
+        line("Mutu pelayanan", result.mutu)
+        line("Kinerja unit pelayanan", result.kinerja)
+        for label, code in (("Unsur terendah", result.lowest), ("Unsur tertinggi", result.highest)):
+            nrr = result.nrr[code]
+            line(label, code.upper(), None,
+                 f"{UNSUR_NAMES[code]} (NRR {angka(round_half_up(nrr, 3), 3) if nrr else '-'})")
+    else:
+        line("IKM", "-")
+        line("Keterangan", "Belum ada jawaban survei pada periode ini.")
+    ws.append([])
+    line("Jumlah responden", summary.respondents, _INT_FORMAT)
+    if summary.required_sample is not None:
+        line("Sampel minimum (Krejcie-Morgan)", summary.required_sample, _INT_FORMAT,
+             f"populasi {angka(summary.population or 0, 0)}; "
+             + ("memadai" if summary.sample_adequate else "belum memadai"))
+    ws.append([f"Bobot per unsur: {summary.weight_setting.replace('.', ',')}. Angka desimal "
+               "ditulis sebagai bilangan; tanda koma mengikuti pengaturan bahasa pembaca."])
+    return written
+
+
+def _profile_rows(counts: dict[str | None, int], order: Sequence[str],
+                  labels: dict[str, str] | None = None) -> list[tuple[str, int]]:
+    rows: list[tuple[str, int]] = []
+    # Values of the form first in its order (case-insensitive match), then anything else the
+    # register holds, then the blanks.
+    by_key = {k.casefold(): k for k in counts if k is not None}
+    seen: set[str] = set()
+    for value in order:
+        key = by_key.get(value.casefold())
+        n = counts.get(key, 0) if key is not None else 0
+        rows.append(((labels or {}).get(value, value), n))
+        if key is not None:
+            seen.add(key)
+    for key in sorted(k for k in counts if k is not None and k not in seen):
+        rows.append((key, counts[key]))
+    if counts.get(None):
+        rows.append((NOT_FILLED, counts[None]))
+    return rows
+
+
+def _profile_sheet(wb: Workbook, session: Session, office: Office, summary: SkmSummary) -> None:
+    ws = wb.create_sheet("Profil")
+    _widths(ws, [30, 14, 14])
+    _title_block(ws, "PROFIL RESPONDEN SURVEI KEPUASAN MASYARAKAT", office, summary)
+    p = summary.period
+    prof = skm_stats.profile_counts(session, p.first_day(), p.last_day(), summary.service)
+    sections = [
+        ("Jenis kelamin", _profile_rows(prof.jenis_kelamin, list(JENIS_KELAMIN_LABELS),
+                                        JENIS_KELAMIN_LABELS)),
+        ("Usia", _profile_rows(prof.usia, list(AGE_BANDS), AGE_BAND_LABELS)),
+        ("Pendidikan", _profile_rows(prof.pendidikan, PENDIDIKAN)),
+        ("Pekerjaan", _profile_rows(prof.pekerjaan, PEKERJAAN)),
+    ]
+    total = summary.respondents
+    for title, rows in sections:
+        ws.append([_cell(ws, h, bold=True, border=True, fill=True, align=_CENTER)
+                   for h in (title, "Jumlah", "Persentase")])
+        for label, n in rows:
+            ws.append([_cell(ws, label, border=True), _cell(ws, n, border=True, fmt=_INT_FORMAT),
+                       _cell(ws, n / total if total else 0, border=True, fmt=_PERCENT_FORMAT)])
+        ws.append([_cell(ws, "Jumlah", bold=True, border=True),
+                   _cell(ws, total, bold=True, border=True, fmt=_INT_FORMAT),
+                   _cell(ws, 1 if total else 0, bold=True, border=True, fmt=_PERCENT_FORMAT)])
+        ws.append([])
+
+
+def _suggestion_sheet(wb: Workbook, session: Session, office: Office, summary: SkmSummary) -> int:
+    ws = wb.create_sheet("Saran")
+    _widths(ws, [6, 12, 24, 90])
+    ws.print_title_rows = "6:6"
+    _title_block(ws, "KRITIK DAN SARAN RESPONDEN", office, summary)
+    ws.append([_cell(ws, h, bold=True, border=True, fill=True, align=_CENTER)
+               for h in ("No.", "Tanggal", "Jenis layanan", "Kritik dan saran")])
+    names = {sv.code: sv.name for sv in office.services}
+    p = summary.period
+    n = 0
+    for s in skm_stats.iter_suggestions(session, p.first_day(), p.last_day(), summary.service):
+        n += 1
+        ws.append([_cell(ws, n, border=True, align=_WRAP),
+                   _cell(ws, s.tanggal, border=True, fmt=_DATE_FORMAT, align=_WRAP),
+                   _cell(ws, names.get(s.service, s.service), border=True, align=_WRAP),
+                   _cell(ws, s.saran, border=True, align=_WRAP)])
+    if n == 0:
+        ws.append(["Tidak ada kritik atau saran tertulis pada periode ini."])
+    return n
+
+
+def write_report_xlsx(path: Path, session: Session, office: Office, summary: SkmSummary,
+                      *, progress: bool = True) -> int:
+    """Write the workbook; returns the respondent rows written to "Pengolahan"."""
+    if summary.respondents > MAX_RESPONDENTS:
+        raise TooManyRowsError(
+            f"Jumlah responden {angka(summary.respondents, 0)} melebihi batas satu lembar Excel "
+            f"({angka(MAX_RESPONDENTS, 0)} baris). Buat laporan per layanan atau per triwulan.")
+    wb = Workbook(write_only=True)
+    written = _processing_sheet(wb, session, office, summary, progress)
+    _profile_sheet(wb, session, office, summary)
+    _suggestion_sheet(wb, session, office, summary)
+    wb.save(path)
+    return written
+
+
+__all__ = ["MAX_RESPONDENTS", "TooManyRowsError", "write_report_xlsx"]
+
