@@ -101,7 +101,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         report = import_skm_file(db, path, office, now=now,
                                  today=now.astimezone(ZoneInfo(office.timezone)).date(),
-                                 skip_invalid=args.skip_invalid)
+                                 skip_invalid=args.skip_invalid, again=args.ulang)
     finally:
         db.dispose()
     for err in report.errors:
@@ -194,6 +194,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     imp.add_argument("file")
     imp.add_argument("--skip-invalid", action="store_true",
                      help="impor baris yang benar dan lewati baris yang salah")
+    imp.add_argument("--ulang", action="store_true",
+                     help="impor juga bila berkas yang sama sudah pernah diimpor")
     imp.set_defaults(func=_guard(cmd_import))
 
     pop = acts.add_parser("populasi", help="catat populasi pengguna layanan satu periode")

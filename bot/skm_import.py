@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from tqdm import tqdm
 from bot.office import Office
 from kpi.periods import period_of_date
 from kpi.skm_questionnaire import JENIS_KELAMIN, PEKERJAAN, PENDIDIKAN, SCORES, UNSUR_CODES
+from storage import people
 from storage.csv_io import RowError
 from storage.skm import insert_responses
 
@@ -294,11 +296,34 @@ def _bar(desc: str, total: int | None, progress: bool) -> tqdm:
                 disable=None if progress else True)
 
 
+def _fingerprint(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def import_skm_file(db: Database, path: Path, office: Office, *, now: datetime, today: date,
-                    skip_invalid: bool = False, progress: bool = True) -> SkmImportReport:
+                    skip_invalid: bool = False, progress: bool = True, again: bool = False) -> SkmImportReport:
     """Check every row of `path`; then, if it is clean (or skip_invalid), insert the good rows
-    in one transaction. report.imported is what was written (0 when nothing was)."""
+    in one transaction. report.imported is what was written (0 when nothing was).
+
+    The same file (by content) is imported once: paper forms carry no respondent, so nothing
+    else would stop a pile from being counted twice. `again` overrides this."""
     report = SkmImportReport()
+    try:
+        seen_key = f"skm_impor:{_fingerprint(path)}"
+    except OSError:
+        seen_key = ""  # unreadable: rows() below reports it in Indonesian
+    if seen_key and not again:
+        with db.reading() as session:
+            seen = people.get_setting(session, seen_key)
+        if seen is not None:
+            report.errors.append(RowError(0, "", f"Berkas yang sama sudah pernah diimpor ({seen}). "
+                                                 "Ulangi dengan --ulang bila memang ingin mengimpornya lagi."))
+            report.file_error = True
+            return report
     checker = RowChecker(office, today, file_name=path.name, now=now)
     good = 0
     try:
@@ -336,6 +361,8 @@ def import_skm_file(db: Database, path: Path, office: Office, *, now: datetime, 
     try:
         with _bar("Mengimpor", good, progress) as bar, db.transaction() as session:
             report.imported = insert_responses(session, good_rows())
+            if seen_key:
+                people.set_setting(session, seen_key, f"{path.name}, {report.imported} kuesioner, {now:%Y-%m-%d %H:%M} UTC", now)
     except FileProblem as exc:
         report.errors.extend(exc.errors)
         report.file_error = True

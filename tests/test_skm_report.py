@@ -350,6 +350,21 @@ def test_import_csv(cli_db: Database, capsys: pytest.CaptureFixture[str], tmp_pa
     assert [r.saran for r in rows] == ["Ruang tunggu panas", None, "Petugas\nramah", None]
 
 
+def test_the_same_file_is_imported_once_unless_asked_again(cli_db: Database, capsys: pytest.CaptureFixture[str],
+                                                           tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "kuesioner.csv", GOOD, delimiter=";")
+    assert run(capsys, "skm", "import", str(path))[0] == 0
+    # The same pile of paper forms under another name is still the same pile.
+    copy = tmp_path / "salinan.csv"
+    copy.write_bytes(path.read_bytes())
+    code, _, err = run(capsys, "skm", "import", str(copy))
+    assert code == 1 and "sudah pernah diimpor (kuesioner.csv, 4 kuesioner" in err
+    assert len(stored(cli_db)) == 4
+    code, out, err = run(capsys, "skm", "import", str(copy), "--ulang")
+    assert code == 0, err
+    assert len(stored(cli_db)) == 8
+
+
 def test_import_xlsx(cli_db: Database, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     wb = Workbook()
     ws = wb.active
