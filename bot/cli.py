@@ -26,6 +26,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request URL, which contains the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # pywa logs every update at INFO and whole payloads (names, message text) at DEBUG.
+    logging.getLogger("pywa").setLevel(logging.WARNING)
     service = Service(settings, token=token, rate_limit=True)
     try:
         asyncio.run(service.run_forever())
@@ -168,6 +170,18 @@ def parser() -> argparse.ArgumentParser:
     ret = sub.add_parser("retensi", help="hapus data pribadi yang melewati masa simpan (juga berjalan harian)")
     ret.add_argument("--dry-run", action="store_true", help="hanya tampilkan yang akan dihapus")
     ret.set_defaults(func=cmd_retention)
+
+    from bot import cli_skm
+
+    cli_skm.add_parser(sub)
+
+    from bot import cli_iku
+
+    cli_iku.register(sub)
+
+    from bot import cli_digest
+
+    cli_digest.register(sub)
     return p
 
 

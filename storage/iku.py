@@ -15,7 +15,7 @@
 #   rows pulled into Python.
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -287,27 +287,44 @@ def status_label(row: Entry) -> str:
 # --- targets and SAKIP: one current entry per key --------------------------------------------
 
 
+def _set_one_current(session: Session, model: type[E], find: Callable[[], E | None],
+                     values: dict[str, Any], changes: dict[str, Any], who: str, now: datetime,
+                     note: str | None) -> E:
+    """Insert the first entry for a key, or correct the current one, when several people may
+    be doing the same at once (PostgreSQL; SQLite serialises writers anyway).
+
+    The partial unique index on current rows lets one first insert win; a loser retries and
+    becomes a correction. `find` locks the current row FOR UPDATE, and PostgreSQL re-checks
+    "is current" after the wait, so a row superseded meanwhile is skipped and the next round
+    finds its successor: one chain of corrections, never a fork.
+    """
+    for _ in range(20):
+        existing = find()
+        if existing is None:
+            try:
+                with session.begin_nested():
+                    return add(session, model, values, who, now, note)
+            except IntegrityError:
+                continue
+        return correct(session, model, existing.id, changes, who, now, note)
+    raise RegisterError("Terlalu banyak perubahan bersamaan; ulangi sebentar lagi.")
+
+
 def set_target(session: Session, code: str, year: int, value: Decimal, who: str, now: datetime,
                note: str | None = None) -> IkuTarget:
     """Record the Perjanjian Kinerja target of `code` for `year` (a correction if one exists)."""
     code = code.strip().upper()
-    existing = session.scalars(
-        select(IkuTarget)
-        .where(_live(IkuTarget), IkuTarget.code == code, IkuTarget.year == year)
-        .order_by(IkuTarget.id.desc())
-        .with_for_update()
-    ).first()
-    if existing is None:
-        try:
-            # Two people setting a new target at once: the unique index on current rows lets
-            # one insert win; the other becomes a correction of it instead of a second target.
-            with session.begin_nested():
-                return add(session, IkuTarget, {"code": code, "year": year, "value": value}, who, now, note)
-        except IntegrityError:
-            existing = session.scalars(
-                select(IkuTarget).where(_live(IkuTarget), IkuTarget.code == code, IkuTarget.year == year)
-            ).one()
-    return correct(session, IkuTarget, existing.id, {"value": value}, who, now, note)
+
+    def find() -> IkuTarget | None:
+        return session.scalars(
+            select(IkuTarget)
+            .where(_live(IkuTarget), IkuTarget.code == code, IkuTarget.year == year)
+            .order_by(IkuTarget.id.desc())
+            .with_for_update()
+        ).first()
+
+    return _set_one_current(session, IkuTarget, find, {"code": code, "year": year, "value": value},
+                            {"value": value}, who, now, note)
 
 
 def targets(session: Session, year: int) -> dict[str, IkuTarget]:
@@ -321,15 +338,8 @@ def targets(session: Session, year: int) -> dict[str, IkuTarget]:
 def set_sakip(session: Session, year: int, score: Decimal, lhe_number: str, lhe_date: date,
               who: str, now: datetime, note: str | None = None) -> SakipScore:
     values = {"year": year, "score": score, "lhe_number": lhe_number, "lhe_date": lhe_date}
-    existing = sakip_for(session, year, lock=True)
-    if existing is None:
-        try:
-            with session.begin_nested():  # see set_target: a racing insert becomes a correction
-                return add(session, SakipScore, values, who, now, note)
-        except IntegrityError:
-            existing = sakip_for(session, year, lock=True)
-            assert existing is not None
-    return correct(session, SakipScore, existing.id, values, who, now, note)
+    return _set_one_current(session, SakipScore, lambda: sakip_for(session, year, lock=True),
+                            values, values, who, now, note)
 
 
 def sakip_for(session: Session, year: int, *, lock: bool = False) -> SakipScore | None:

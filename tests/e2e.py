@@ -107,3 +107,50 @@ async def start_world(tmp_path: Path, env: dict[str, str] | None = None) -> Worl
 async def stop_world(world: World) -> None:
     await world.service.stop()
     await world.emu.stop()
+
+
+# --- Helpers for scheduled work (the weekly digest): a settable clock, and Services started
+# one after another (or side by side) against one emulator and one register. -------------
+
+PIMPINAN = 2003
+
+
+class Clock:
+    """A clock a test sets by hand, for Service(clock=...)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, now: datetime) -> None:
+        self.now = now
+
+
+async def start_emulator() -> BotApiEmulator:
+    """The emulator with start_world's people and group, plus a leader (PIMPINAN)."""
+    emu = BotApiEmulator(token=TOKEN, bot_username="sigap_test_bot")
+    await emu.start()
+    for uid, name in ((WARGA, "Siti"), (PETUGAS, "Budi"), (KOORDINATOR, "Rina"), (PIMPINAN, "Camat")):
+        emu.user(uid, name, name.lower())
+    emu.group(GROUP, "Trantib Jelbuk")
+    return emu
+
+
+def make_service(
+    emu: BotApiEmulator, data_dir: Path, *, clock: Any, office: Any = None, env: dict[str, str] | None = None
+) -> Service:
+    """A Service on `data_dir` (SQLite there unless env sets SIGAP_DATABASE_URL), with the
+    officers and the Trantib group registered; not started."""
+    settings = load_settings(env={"SIGAP_DATA_DIR": str(data_dir), **(env or {})}, env_file=None)
+    service = Service(
+        settings, token=TOKEN, base_url=emu.base_url, base_file_url=emu.base_file_url,
+        rate_limit=False, clock=clock, office=office,
+    )
+    now = clock()
+    with service.db.transaction() as s:
+        people.add_officer(s, PETUGAS, "Budi", "petugas", now)
+        people.add_officer(s, PIMPINAN, "Camat", "pimpinan", now)
+        people.set_setting(s, "trantib_group", str(GROUP), now)
+    return service

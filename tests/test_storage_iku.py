@@ -361,7 +361,7 @@ def test_two_people_setting_a_new_target_at_once_leave_one_current(db: Database)
     import threading
 
     now = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
-    barrier = threading.Barrier(4)
+    barrier = threading.Barrier(8)
     errors: list[BaseException] = []
 
     def enter(value: int) -> None:
@@ -372,7 +372,7 @@ def test_two_people_setting_a_new_target_at_once_leave_one_current(db: Database)
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 
-    threads = [threading.Thread(target=enter, args=(v,)) for v in (85, 86, 87, 88)]
+    threads = [threading.Thread(target=enter, args=(v,)) for v in range(81, 89)]
     for t in threads:
         t.start()
     for t in threads:
@@ -382,6 +382,6 @@ def test_two_people_setting_a_new_target_at_once_leave_one_current(db: Database)
         live = iku.current(s, IkuTarget, 2026)
         assert len(live) == 1
         every = s.scalars(select(IkuTarget).order_by(IkuTarget.id)).all()
-        assert len(every) == 4
+        assert len(every) == 8
         # Each later entry replaced the one before it: one chain, no fork.
         assert [r.replaces_id for r in every[1:]] == [r.id for r in every[:-1]]

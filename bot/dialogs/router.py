@@ -5,10 +5,11 @@
 # only to commands and to officers it asked for a note, never to ordinary chatter.
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.dialogs import intake, officer, resident
+from bot.dialogs import iku_commands, intake, officer, resident, survey
 from bot.dialogs.context import Ctx, Runtime
 from bot.dialogs.types import Caller, Event
 from storage import people
@@ -16,14 +17,20 @@ from storage import people
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-RESIDENT_COMMANDS = {"start", "menu", "batal", "status", "bantuan", "help", "datasaya", "lapor"}
-OFFICER_COMMANDS = {"kasus", "catat", "daftarkan_grup", "petugas"}
+RESIDENT_COMMANDS = {"start", "menu", "batal", "status", "bantuan", "help", "datasaya", "lapor", "survei"}
+OFFICER_COMMANDS = {"kasus", "catat", "daftarkan_grup", "petugas", "ikm", "skm_kertas", "digest",
+                    *iku_commands.COMMANDS}
 
 
 def handle(rt: Runtime, session: Session, caller: Caller, event: Event, now: datetime) -> Ctx:
     ctx = Ctx(rt, session, caller, now)
     state = people.load_state(session, caller.channel, caller.chat_id, caller.user_id)
+    before = copy.deepcopy(state)  # steps may change the loaded state in place
     new_state = dispatch(ctx, state, event)
+    if new_state and new_state == before and not ctx.offered and before.get("nonce"):
+        # The dialog did not move and drew no buttons (/bantuan, an unknown command, a sticker
+        # answered with a hint): the buttons on screen stay valid, typed labels too.
+        ctx.nonce, ctx.offered = before["nonce"], dict(before.get("offered") or {})
     if new_state != state or state:
         if new_state:
             new_state["nonce"] = ctx.nonce
@@ -45,6 +52,8 @@ def dispatch(ctx: Ctx, state: dict[str, Any], event: Event) -> dict[str, Any]:
     flow = state.get("flow")
     if flow == "lapor":
         return intake.step(ctx, state, event, None)
+    if flow == survey.FLOW:
+        return survey.step(ctx, state, event, None)
     if flow == "catatan":
         return officer.note_step(ctx, state, event)
     if flow == "status" and event.kind == "text":
@@ -81,9 +90,19 @@ def command(ctx: Ctx, state: dict[str, Any], event: Event) -> dict[str, Any]:
         if args.startswith("kasus_"):
             officer.list_cases(ctx, args[len("kasus_"):])
             return {}
+        if args == "skm" or args.startswith("skm_"):
+            # Deep link from a service counter's QR code: skm_<service code> preselects it.
+            return survey.start(ctx, args[len("skm_"):] or None)
         return resident.menu(ctx)
     if name == "lapor":
         return intake.start(ctx)
+    if name == "survei":
+        return survey.start(ctx)
+    if name == "skm_kertas":
+        return survey.start_paper(ctx)
+    if name == "ikm":
+        survey.show_ikm(ctx)
+        return state
     if name in ("bantuan", "help"):
         resident.help_text(ctx)
         return state
@@ -102,11 +121,19 @@ def command(ctx: Ctx, state: dict[str, Any], event: Event) -> dict[str, Any]:
             ctx.send_to(ctx.caller.channel, ctx.caller.chat_id, "Gunakan /catat di chat pribadi dengan bot.")
             return state
         return intake.start(ctx, mode="petugas")
+    if name == "digest":
+        from bot.digest import show_digest  # pulls in matplotlib: only when asked
+
+        show_digest(ctx)
+        return state
     if name == "daftarkan_grup":
         officer.register_group(ctx)
         return state
     if name == "petugas":
         officer.add_officer(ctx, args)
+        return state
+    if name in iku_commands.COMMANDS:
+        iku_commands.handle(ctx, name, args)
         return state
     if private:
         ctx.say("perintah_tidak_dikenal", perintah=name[:30])
@@ -115,13 +142,15 @@ def command(ctx: Ctx, state: dict[str, Any], event: Event) -> dict[str, Any]:
 
 def choice(ctx: Ctx, state: dict[str, Any], event: Event) -> dict[str, Any]:
     data = event.data
-    if data.startswith(("k:", "f:")):
+    if data.startswith(("k:", "f:", "s:")):
         body = ctx.rt.verify(data)
         if body is None:
             ctx.toast = "Tombol tidak sah."
             return state
         if body.startswith("k:"):
             return officer.press_card(ctx, body, state)
+        if body.startswith("s:"):
+            return survey.press_offer(ctx, body, state)
         resident.feedback(ctx, body)
         return state
     if data.startswith("d:"):
@@ -147,11 +176,15 @@ def dialog_choice(ctx: Ctx, state: dict[str, Any], event: Event, value: str) -> 
             return state
         if value == "datasaya":
             return resident.my_data(ctx)
+        if value == "skm":
+            return survey.start(ctx)
     if flow == "lapor":
         return intake.step(ctx, state, event, value)
     if flow == "status":
         return resident.status(ctx, value)
     if flow == "datasaya":
         return resident.my_data_step(ctx, state, value)
+    if flow == survey.FLOW:
+        return survey.step(ctx, state, event, value)
     ctx.toast = "Tombol ini sudah tidak berlaku."
     return state

@@ -1,0 +1,367 @@
+"""The weekly digest (build_digest) beside the bare SQL aggregates, on the same data, in one run.
+
+For each backend (SQLite, PostgreSQL) it fills a fresh register with N complaints spread
+over 2026 up to the digest week (the worst case: every complaint in the reported year;
+80% resolved, 5% duplicates, 3% forwarded, 2% rejected, the rest open) and N SKM responses
+spread over the same days (bulk inserts: executemany in chunks on SQLite, COPY on
+PostgreSQL), runs ANALYZE, then times, for week 2026-W48 with "now" Monday 30 November
+07:00 WIB:
+
+- build_digest: everything the Monday post costs (the digest queries, the six IKU via
+  bot.iku_report, the SKM summary, the template and the 12-week PNG chart);
+- the bare SQL: the same aggregates sent as plain SQL strings on the driver connection (no
+  ORM, no Python arithmetic, no template, no chart) - the floor for these numbers;
+- per-row durations, for comparison: streaming the year's resolved (received_at,
+  resolved_at) pairs and counting working days row by row, the way the digest does NOT do it
+  (it groups by pairs of local days in SQL and counts each pair once);
+
+and prints the median of each, the ratio build/bare, and peak Python memory (tracemalloc)
+of one build_digest and of the per-row alternative.
+
+    python bench/digest.py [--size 1000000] [--backends sqlite,postgresql] [--repeat 3]
+
+PostgreSQL: SIGAP_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test);
+the run creates a schema of its own and drops it at the end.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import holidays as holidays_lib  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from bot.digest import build_digest  # noqa: E402
+from bot.office import load_office  # noqa: E402
+from kpi.periods import parse_period, weeks_back  # noqa: E402
+from kpi.workdays import add_working_days, working_days_between  # noqa: E402
+from storage import migrate  # noqa: E402
+from storage.db import Database  # noqa: E402
+
+PG_URL = os.environ.get("SIGAP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+WIB = ZoneInfo("Asia/Jakarta")
+WEEK = parse_period("2026-W48")
+NOW = datetime(2026, 11, 30, 7, 0, tzinfo=WIB)
+CHUNK = 50_000
+
+COMPLAINT_COLUMNS = (
+    "ticket", "year", "seq", "kind", "category", "desa", "description", "channel", "anonim",
+    "rahasia", "status", "received_at", "created_at", "verify_due", "followup_due",
+    "verified_at", "followed_up_at", "resolved_at", "closed_at", "reopen_count", "version",
+)
+SKM_COLUMNS = (
+    "source", "service", "period", "tanggal", "answered_at", "jenis_kelamin", "usia",
+    "u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9", "created_at",
+)
+
+
+def complaints(n: int, seed: int, categories: list[str], desa: list[str], hol: Any) -> Iterator[tuple[Any, ...]]:
+    rnd = random.Random(seed)
+    start = datetime(2026, 1, 1, tzinfo=WIB)
+    span = (WEEK.end(WIB) - start).total_seconds()
+    dues: dict[date, tuple[date, date]] = {}
+    for seq in range(1, n + 1):
+        received = start + timedelta(seconds=rnd.random() * span)
+        day = received.date()
+        if day not in dues:
+            dues[day] = (add_working_days(day, 3, hol), add_working_days(day, 5, hol))
+        verify_due, followup_due = dues[day]
+        r = rnd.random()
+        verified = followed = resolved = closed = None
+        if r < 0.80:
+            status = "selesai"
+            verified = received + timedelta(hours=rnd.uniform(1, 96))
+            followed = verified + timedelta(hours=rnd.uniform(1, 96))
+            resolved = closed = followed + timedelta(hours=rnd.uniform(1, 240))
+        elif r < 0.85:
+            status, closed = "duplikat", received + timedelta(hours=2)
+        elif r < 0.88:
+            status, closed = "diteruskan", received + timedelta(hours=5)
+        elif r < 0.90:
+            status, closed = "ditolak", received + timedelta(hours=5)
+        elif r < 0.95:
+            status = "diterima"
+        elif r < 0.98:
+            status, verified = "diverifikasi", received + timedelta(hours=30)
+        else:
+            status = "ditindaklanjuti"
+            verified = received + timedelta(hours=3)
+            followed = received + timedelta(hours=50)
+        if resolved is not None and resolved > NOW:  # nothing happens after "now"
+            status, resolved, closed = "ditindaklanjuti", None, None
+        yield (
+            f"TRB-2026-{seq:07d}", 2026, seq, "pengaduan", rnd.choice(categories), rnd.choice(desa),
+            "uraian", rnd.choice(("telegram", "lisan", "surat", "whatsapp")), False, True, status,
+            received, received, verify_due, followup_due, verified, followed, resolved, closed, 0, 1,
+        )
+
+
+def responses(n: int, seed: int, services: list[str]) -> Iterator[tuple[Any, ...]]:
+    rnd = random.Random(seed)
+    first = date(2026, 1, 1)
+    days = (WEEK.last_day() - first).days + 1
+    for _ in range(n):
+        d = first + timedelta(days=rnd.randrange(days))
+        at = datetime(d.year, d.month, d.day, 10, tzinfo=WIB)
+        answers = [rnd.choice((2, 3, 3, 4, 4)) for _ in range(9)]
+        yield (
+            "kertas", rnd.choice(services), f"{d.year}-Q{(d.month - 1) // 3 + 1}", d, at,
+            rnd.choice("LP"), rnd.randrange(18, 70), *answers, at,
+        )
+
+
+def _sqlite_value(v: Any) -> Any:
+    # As SQLAlchemy stores them on SQLite: naive UTC text for datetimes, ISO dates, 0/1.
+    if isinstance(v, datetime):
+        return v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, bool):
+        return int(v)
+    return v
+
+
+def insert(db: Database, table: str, columns: tuple[str, ...], rows: Iterator[tuple[Any, ...]]) -> None:
+    raw = db.engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        if db.is_sqlite:
+            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+            cur.execute("BEGIN")
+            chunk: list[tuple[Any, ...]] = []
+            for row in rows:
+                chunk.append(tuple(_sqlite_value(v) for v in row))
+                if len(chunk) == CHUNK:
+                    cur.executemany(sql, chunk)
+                    chunk = []
+            if chunk:
+                cur.executemany(sql, chunk)
+            cur.execute("COMMIT")
+        else:
+            with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                for row in rows:
+                    copy.write_row(row)
+            raw.commit()
+        cur.close()
+    finally:
+        raw.close()
+
+
+def bare_sql(db: Database, hol: Any) -> Any:
+    """The digest's aggregates as plain SQL on the driver connection: the floor."""
+    tz_shift = "'+420 minutes'"
+    start, end = WEEK.start(WIB), WEEK.end(WIB)
+    year_start = datetime(2026, 1, 1, tzinfo=WIB)
+    weeks = weeks_back(WEEK, 12)
+    bounds = [w.start(WIB) for w in weeks] + [end]
+    sqlite = db.is_sqlite
+
+    def p(v: Any) -> Any:
+        return _sqlite_value(v) if sqlite else v
+
+    ph = "?" if sqlite else "%s"
+    # As storage.digest_stats does for year-long ranges on SQLite: a scan, not the index.
+    rcv = "unlikely(received_at)" if sqlite else "received_at"
+    local = (lambda c: f"date({c}, {tz_shift})") if sqlite else (lambda c: f"({c} AT TIME ZONE 'Asia/Jakarta')::date")
+    case_r = " ".join(f"WHEN received_at >= {ph} AND received_at < {ph} THEN {i}" for i in range(12))
+    case_d = case_r.replace("received_at", "resolved_at")
+    bparams = [p(x) for i in range(12) for x in (bounds[i], bounds[i + 1])]
+    today = NOW.date()
+    statements: list[tuple[str, list[Any]]] = [
+        (f"SELECT category, count(*) FROM complaints WHERE received_at >= {ph} AND received_at < {ph} GROUP BY category", [p(start), p(end)]),
+        (f"SELECT desa, count(*) FROM complaints WHERE received_at >= {ph} AND received_at < {ph} GROUP BY desa", [p(start), p(end)]),
+        (
+            f"SELECT count(*), sum(CASE WHEN (status = 'diterima' AND verify_due < {ph}) OR "
+            f"(status IN ('diterima','diverifikasi') AND followup_due < {ph}) THEN 1 ELSE 0 END) "
+            "FROM complaints WHERE status IN ('diterima','diverifikasi','ditindaklanjuti')",
+            [p(today), p(today)],
+        ),
+        (
+            f"SELECT ticket FROM complaints WHERE status IN ('diterima','diverifikasi') AND "
+            f"((status = 'diterima' AND verify_due < {ph}) OR followup_due < {ph}) ORDER BY received_at, id LIMIT 10",
+            [p(today), p(today)],
+        ),
+        (
+            "SELECT count(*), sum(CASE WHEN status='duplikat' THEN 1 ELSE 0 END), "
+            f"sum(CASE WHEN status='diteruskan' THEN 1 ELSE 0 END) FROM complaints "
+            f"WHERE {rcv} >= {ph} AND {rcv} < {ph}",
+            [p(year_start), p(end)],
+        ),
+        (
+            f"SELECT {local('received_at')}, {local('resolved_at')}, count(*), "
+            f"sum(CASE WHEN (verified_at IS NULL OR {local('verified_at')} <= verify_due) AND "
+            f"{local('coalesce(followed_up_at, resolved_at)')} <= followup_due THEN 1 ELSE 0 END) "
+            f"FROM complaints WHERE {rcv} >= {ph} AND {rcv} < {ph} AND status = 'selesai' GROUP BY 1, 2",
+            [p(year_start), p(end)],
+        ),
+        (
+            f"SELECT CASE {case_r} END AS b, count(*), sum(CASE WHEN status IN ('duplikat','diteruskan') THEN 1 ELSE 0 END), "
+            f"sum(CASE WHEN status='selesai' THEN 1 ELSE 0 END) FROM complaints "
+            f"WHERE {rcv} >= {ph} AND {rcv} < {ph} GROUP BY b",
+            [*bparams, p(bounds[0]), p(bounds[-1])],
+        ),
+        (
+            f"SELECT CASE {case_d} END AS b, count(*) FROM complaints WHERE status = 'selesai' "
+            f"AND resolved_at >= {ph} AND resolved_at < {ph} GROUP BY b",
+            [*bparams, p(bounds[0]), p(bounds[-1])],
+        ),
+        (
+            "SELECT service, count(*), " + ", ".join(f"sum(u{i}), count(u{i})" for i in range(1, 10))
+            + f" FROM skm_responses WHERE tanggal >= {ph} AND tanggal <= {ph} GROUP BY service",
+            [p(date(2026, 10, 1)), p(date(2026, 12, 31))],
+        ),
+        (
+            "SELECT count(*), " + ", ".join(f"sum(u{i}), count(u{i})" for i in range(1, 10))
+            + f" FROM skm_responses WHERE tanggal >= {ph} AND tanggal <= {ph}",
+            [p(date(2026, 1, 1)), p(date(2026, 12, 31))],
+        ),
+    ]
+    raw = db.engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        out = []
+        for sql, params in statements:
+            cur.execute(sql, params)
+            out.append(cur.fetchall())
+        cur.close()
+        raw.rollback()
+        return out
+    finally:
+        raw.close()
+
+
+def per_row_durations(db: Database, hol: Any) -> dict[int, int]:
+    """The alternative the digest avoids: one row per resolved complaint, streamed."""
+    year_start, end = datetime(2026, 1, 1, tzinfo=WIB), WEEK.end(WIB)
+    counts: dict[int, int] = {}
+    with db.engine.connect() as conn:
+        result = conn.execution_options(yield_per=10_000).execute(
+            text("SELECT received_at, resolved_at FROM complaints WHERE status = 'selesai' "
+                 "AND received_at >= :s AND received_at < :e"),
+            {"s": _sqlite_value(year_start) if db.is_sqlite else year_start,
+             "e": _sqlite_value(end) if db.is_sqlite else end},
+        )
+        for got, done in result:
+            if isinstance(got, str):
+                got = datetime.fromisoformat(got).replace(tzinfo=UTC)
+                done = datetime.fromisoformat(done).replace(tzinfo=UTC)
+            days = working_days_between(got.astimezone(WIB).date(), done.astimezone(WIB).date(), hol)
+            counts[days] = counts.get(days, 0) + 1
+    return counts
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    times, result = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), result
+
+
+def peak(fn: Callable[[], Any]) -> int:
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def run_backend(name: str, db: Database, size: int, repeat: int) -> None:
+    office = load_office()
+    hol = holidays_lib.country_holidays("ID", years=(2025, 2026, 2027))
+    t0 = time.perf_counter()
+    insert(db, "complaints", COMPLAINT_COLUMNS,
+           complaints(size, 1, [c.code for c in office.categories], list(office.desa), hol))
+    t1 = time.perf_counter()
+    insert(db, "skm_responses", SKM_COLUMNS, responses(size, 2, [s.code for s in office.services]))
+    t2 = time.perf_counter()
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
+    print(f"\n[{name}] {size:,} complaints loaded in {t1 - t0:.1f} s, {size:,} responses in {t2 - t1:.1f} s")
+
+    def build() -> Any:
+        with db.reading() as s:
+            return build_digest(s, office, WEEK, NOW, holidays=hol)
+
+    build()  # warm-up: imports, matplotlib font cache, connection pool
+    t_build, digest = timed(build, repeat)
+    t_bare, _ = timed(lambda: bare_sql(db, hol), repeat)
+    t_rows, hist_rows = timed(lambda: per_row_durations(db, hol), 1)
+    assert hist_rows == _hist(db, hol), "the grouped histogram must equal the per-row one"
+    m_build = peak(build)
+    m_rows = peak(lambda: per_row_durations(db, hol))
+    y = digest.content.year
+    print(f"  figures: year received {y.counts.received:,}, resolved {y.counts.resolved:,}, "
+          f"rate {y.rate}%, median {y.median_days} / p90 {y.p90_days} working days; "
+          f"week received {digest.content.figures.received:,}; text {len(digest.text)} chars, chart {len(digest.chart):,} bytes")
+    print(f"  build_digest          median {t_build * 1000:8.0f} ms   peak Python memory {m_build / 1e6:6.1f} MB")
+    print(f"  bare SQL aggregates   median {t_bare * 1000:8.0f} ms   ratio build/bare {t_build / t_bare:5.2f}")
+    print(f"  per-row durations     once   {t_rows * 1000:8.0f} ms   peak Python memory {m_rows / 1e6:6.1f} MB "
+          f"({y.counts.resolved:,} rows streamed; the digest's grouped query is inside build_digest)")
+
+
+def _hist(db: Database, hol: Any) -> dict[int, int]:
+    from storage import digest_stats
+
+    with db.reading() as s:
+        return digest_stats.resolution_figures(
+            s, datetime(2026, 1, 1, tzinfo=WIB), WEEK.end(WIB), WIB, hol
+        ).durations
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--size", type=int, default=1_000_000)
+    ap.add_argument("--backends", default="sqlite,postgresql")
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    print(f"bench/digest.py: {args.size:,} complaints + {args.size:,} SKM responses, week {WEEK.code}, "
+          f"repeat {args.repeat}; cpus {os.cpu_count()}")
+    for backend in args.backends.split(","):
+        if backend == "sqlite":
+            with tempfile.TemporaryDirectory() as tmp:
+                db = Database(f"sqlite:///{tmp}/bench.db")
+                migrate.upgrade(db)
+                try:
+                    run_backend("SQLite", db, args.size, args.repeat)
+                finally:
+                    db.dispose()
+        elif backend == "postgresql":
+            schema = "bench_" + uuid.uuid4().hex[:10]
+            admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f"CREATE SCHEMA {schema}"))
+            sep = "&" if "?" in PG_URL else "?"
+            db = Database(f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
+            try:
+                migrate.upgrade(db)
+                run_backend("PostgreSQL", db, args.size, args.repeat)
+            finally:
+                db.dispose()
+                with admin.connect() as conn:
+                    conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+                admin.dispose()
+        else:
+            print(f"unknown backend {backend}", file=sys.stderr)
+            return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+# Scheduled work on PTB's JobQueue (the weekly digest).
