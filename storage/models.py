@@ -104,6 +104,8 @@ class Complaint(Base):
         Index("ix_complaints_status", "status"),
         Index("ix_complaints_received_at", "received_at"),
         Index("ix_complaints_reporter", "reporter_id"),
+        # The digest's "resolved this week" and 12-week series.
+        Index("ix_complaints_status_resolved_at", "status", "resolved_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
