@@ -17,6 +17,7 @@ from bot.channels.telegram import TelegramChannel, TelegramSender, build_applica
 from bot.channels.whatsapp import WhatsAppService
 from bot.delivery import Delivery, Sender
 from bot.dialogs.context import Runtime
+from bot.jobs.digest_job import DigestJob
 from bot.office import Office, load_office
 from bot.settings import Settings
 from bot.texts import set_timezone
@@ -95,6 +96,7 @@ class Service:
         self.rt: Runtime | None = None
         self.channel: TelegramChannel | None = None
         self.delivery: Delivery | None = None
+        self.digest: DigestJob | None = None
         # WhatsApp only when its token and phone id are set; the web server only when it has
         # something to serve (WhatsApp, or Telegram in webhook mode).
         self.whatsapp = WhatsAppService(settings.whatsapp, self.db, clock) if settings.whatsapp.enabled else None
@@ -119,6 +121,9 @@ class Service:
         # so an instance that is never up at night still purges).
         self.app.job_queue.run_daily(self._retention, time=time(2, 0, tzinfo=self.rt.tz), name="retensi")
         self.app.job_queue.run_once(self._retention, when=300, name="retensi-awal")
+        # The weekly digest: its weekly slot, plus a catch-up at startup and every hour.
+        self.digest = DigestJob(self.db, self.rt, TelegramSender(self.app.bot), self.clock)
+        self.digest.schedule(self.app.job_queue)
         self._tasks = [
             asyncio.create_task(self.channel.handle_loop(), name="handle"),
             asyncio.create_task(self.delivery.run(), name="delivery"),
@@ -182,6 +187,8 @@ class Service:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
         self._tasks = []
+        if self.delivery is not None:
+            await self.delivery.close()  # writes the sent marks still waiting
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()

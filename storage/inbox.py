@@ -2,16 +2,18 @@
 # Invariants: (source, external_id) is unique, so a redelivered update is stored once;
 # an item is marked handled in the same transaction as everything its handling recorded,
 # so after a crash an item is either fully handled or still pending (handled again).
+# A batch of items may share one transaction (claim_batch, mark_handled): each item's step
+# then runs in a savepoint of its own, so the batch commits every handled item with its mark.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from storage.models import InboxItem
+from storage.models import DialogState, InboxItem
 
 
 def _insert(session: Session):  # type: ignore[no-untyped-def]
@@ -19,7 +21,7 @@ def _insert(session: Session):  # type: ignore[no-untyped-def]
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    return insert(InboxItem)
+    return insert(cast(Table, InboxItem.__table__))
 
 
 def store(
@@ -32,11 +34,12 @@ def store(
     ]
     if not rows:
         return 0
-    stmt = _insert(session).values(rows).on_conflict_do_nothing(
-        index_elements=["source", "external_id"]
-    )
-    # SQLAlchemy keeps an INSERT's rowcount only when asked (psycopg otherwise reports -1).
-    result = session.execute(stmt, execution_options={"preserve_rowcount": True})
+    stmt = _insert(session).on_conflict_do_nothing(index_elements=["source", "external_id"])
+    # One statement run for every row (executemany): its SQL is compiled once and cached,
+    # where a multi-row VALUES was compiled again for every batch (a quarter of a batch's
+    # handling time). SQLAlchemy keeps an INSERT's rowcount only when asked (psycopg
+    # otherwise reports -1); with executemany it is the sum over the rows.
+    result = session.execute(stmt, rows, execution_options={"preserve_rowcount": True})
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
@@ -55,6 +58,52 @@ def claim(session: Session, item_id: int) -> InboxItem | None:
     if item is None or item.handled_at is not None:
         return None
     return item
+
+
+def claim_batch(session: Session, source: str, limit: int = 100) -> list[tuple[int, str, int]]:
+    """The oldest pending items as (id, external_id, attempts), in id order, locked until the
+    transaction ends (PostgreSQL; SQLite's one writer is lock enough). Handling must keep this
+    order within a chat."""
+    stmt = (
+        select(InboxItem.id, InboxItem.external_id, InboxItem.attempts)
+        .where(InboxItem.handled_at.is_(None), InboxItem.source == source)
+        .order_by(InboxItem.id)
+        .limit(limit)
+        .with_for_update()
+    )
+    return [(row.id, row.external_id, row.attempts) for row in session.execute(stmt)]
+
+
+def payloads(session: Session, item_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    if not item_ids:
+        return {}
+    rows = session.execute(select(InboxItem.id, InboxItem.payload).where(InboxItem.id.in_(item_ids)))
+    return {row.id: dict(row.payload) for row in rows}
+
+
+def hold_dialog_states(session: Session, keys: Iterable[tuple[str, str, str]]) -> list[DialogState]:
+    """Load the dialog states of a batch's callers, (channel, chat, user), in one query.
+
+    The caller keeps the returned list for the transaction: the session maps rows weakly,
+    and while they are held each step's load and save of its state finds them in the session
+    instead of querying twice per update.
+    """
+    wanted = sorted(set(keys))
+    if not wanted:
+        return []
+    key = tuple_(DialogState.channel, DialogState.chat_id, DialogState.user_id)
+    return list(session.scalars(select(DialogState).where(key.in_(wanted))).all())
+
+
+def mark_handled(session: Session, item_ids: Sequence[int], now: datetime) -> None:
+    """Mark items handled, in the transaction that recorded their effects."""
+    if item_ids:
+        session.execute(
+            update(InboxItem)
+            .where(InboxItem.id.in_(item_ids), InboxItem.handled_at.is_(None))
+            .values(handled_at=now, attempts=InboxItem.attempts + 1),
+            execution_options={"synchronize_session": False},
+        )
 
 
 def mark_failed(session: Session, item_id: int, error: str, now: datetime, give_up: bool) -> None:

@@ -5,11 +5,12 @@
 # chat, items are delivered in id order (a later item waits while an earlier one is retried).
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Table, bindparam, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Card, OutboxItem, Person
@@ -38,6 +39,25 @@ def enqueue(
     return item
 
 
+@contextmanager
+def created_in(session: Session) -> Iterator[list[OutboxItem]]:
+    """The outbox items `session` writes while this is open, so that they can be sent as
+    soon as the transaction commits. Their order is not the id order (sort by id). Items
+    written in a savepoint that rolls back are the caller's to drop: it knows where the
+    savepoint began in the list."""
+    created: list[OutboxItem] = []
+
+    def collect(_session: Session, obj: object) -> None:
+        if isinstance(obj, OutboxItem):
+            created.append(obj)
+
+    event.listen(session, "pending_to_persistent", collect)
+    try:
+        yield created
+    finally:
+        event.remove(session, "pending_to_persistent", collect)
+
+
 def due(session: Session, channel: str, now: datetime, limit: int = 200) -> Sequence[OutboxItem]:
     """Items to send now, in id order: a chat whose earliest waiting item is still in its
     backoff sends nothing after that item (per-chat order), other chats are not held back."""
@@ -61,6 +81,27 @@ def due(session: Session, channel: str, now: datetime, limit: int = 200) -> Sequ
     ).all()
 
 
+def undelivered_in_chats(
+    session: Session, channel: str, chat_ids: Sequence[str], exclude: Sequence[int] = ()
+) -> dict[str, set[int]]:
+    """Per chat, the ids of its items not yet sent nor failed (other than `exclude`): what a
+    new item of that chat must wait for."""
+    if not chat_ids:
+        return {}
+    stmt = select(OutboxItem.chat_id, OutboxItem.id).where(
+        OutboxItem.channel == channel,
+        OutboxItem.chat_id.in_(chat_ids),
+        OutboxItem.sent_at.is_(None),
+        OutboxItem.failed_at.is_(None),
+    )
+    if exclude:
+        stmt = stmt.where(OutboxItem.id.not_in(exclude))
+    found: dict[str, set[int]] = {}
+    for chat_id, item_id in session.execute(stmt):
+        found.setdefault(chat_id, set()).add(item_id)
+    return found
+
+
 def next_wakeup(session: Session, channel: str) -> datetime | None:
     return session.scalar(
         select(func.min(OutboxItem.next_attempt_at)).where(
@@ -77,6 +118,19 @@ def mark_sent(session: Session, item_id: int, now: datetime, message_id: int | N
         item.sent_at = now
         item.result_message_id = message_id
         item.attempts += 1
+
+
+def mark_sent_many(session: Session, sent: Sequence[tuple[int, int | None]], now: datetime) -> None:
+    """mark_sent for many (item id, message id) pairs in one statement."""
+    if not sent:
+        return
+    table = cast(Table, OutboxItem.__table__)
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("item_id"))
+        .values(sent_at=now, result_message_id=bindparam("message_id"), attempts=table.c.attempts + 1)
+    )
+    session.execute(stmt, [{"item_id": i, "message_id": m} for i, m in sent])
 
 
 def mark_retry(session: Session, item_id: int, now: datetime, delay: timedelta, error: str) -> None:

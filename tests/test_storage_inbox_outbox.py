@@ -90,6 +90,51 @@ def test_rolled_back_handling_leaves_the_item_pending(db: Database) -> None:
         assert [p.external_id for p in inbox.pending(s)] == ["42"]
 
 
+def test_claim_batch_and_mark_handled(db: Database) -> None:
+    with db.transaction() as s:
+        inbox.store(s, "telegram", [(str(i), {"i": i}) for i in range(1, 6)], NOW)
+        inbox.store(s, "whatsapp", [("wamid.1", {"i": 99})], NOW)
+    with db.transaction() as s:
+        batch = inbox.claim_batch(s, "telegram", limit=4)
+        assert [(ext, attempts) for _, ext, attempts in batch] == [("1", 0), ("2", 0), ("3", 0), ("4", 0)]
+        ids = [item_id for item_id, _, _ in batch]
+        assert ids == sorted(ids)
+        inbox.mark_failed(s, ids[1], "sekali gagal", NOW, give_up=False)
+        inbox.mark_handled(s, [ids[0], ids[1], ids[2]], NOW + timedelta(seconds=1))
+        inbox.mark_handled(s, [], NOW)  # nothing to do
+    with db.transaction() as s:
+        # Handled items leave the queue; the rest keeps its order; other sources stay apart.
+        assert [ext for _, ext, _ in inbox.claim_batch(s, "telegram")] == ["4", "5"]
+        rows = {r.external_id: r for r in s.scalars(select(InboxItem).where(InboxItem.source == "telegram"))}
+        assert [(rows[e].attempts, rows[e].handled_at) for e in ("1", "2", "3", "4")] == [
+            (1, NOW + timedelta(seconds=1)), (2, NOW + timedelta(seconds=1)),
+            (1, NOW + timedelta(seconds=1)), (0, None)]
+        # Marking again changes nothing: an item takes effect once.
+        inbox.mark_handled(s, [ids[0]], NOW + timedelta(hours=1))
+    with db.transaction() as s:
+        again = s.get(InboxItem, ids[0])
+        assert again is not None and (again.attempts, again.handled_at) == (1, NOW + timedelta(seconds=1))
+        assert inbox.payloads(s, [ids[3], ids[0]]) == {ids[3]: {"i": 4}, ids[0]: {"i": 1}}
+        assert inbox.payloads(s, []) == {}
+
+
+def test_hold_dialog_states_loads_exactly_the_asked_states(db: Database) -> None:
+    with db.transaction() as s:
+        people.save_state(s, "telegram", "1", "1", {"flow": "menu"}, NOW)
+        people.save_state(s, "telegram", "-100", "1", {"flow": "catatan"}, NOW)
+        people.save_state(s, "telegram", "-100", "2", {"flow": "catatan", "n": 2}, NOW)
+        people.save_state(s, "whatsapp", "1", "1", {"flow": "lapor"}, NOW)
+    with db.transaction() as s:
+        held = inbox.hold_dialog_states(
+            s, [("telegram", "-100", "2"), ("telegram", "1", "1"), ("telegram", "1", "1"), ("telegram", "9", "9")]
+        )
+        assert sorted((h.channel, h.chat_id, h.user_id) for h in held) == [
+            ("telegram", "-100", "2"), ("telegram", "1", "1")]
+        assert inbox.hold_dialog_states(s, []) == []
+        # Held, they are what the dialog's load and save find in the session.
+        assert people.load_state(s, "telegram", "-100", "2") == {"flow": "catatan", "n": 2}
+
+
 # ----------------------------------------------------------------------------------- outbox
 
 
@@ -198,6 +243,33 @@ def test_card_message_is_remembered_per_chat(db: Database, policy: DeadlinePolic
         assert outbox.card_message(s, cid, "-100123") == 556
         assert outbox.card_message(s, cid, "999") == 7
         assert outbox.card_message(s, cid, "nope") is None
+
+
+def test_batch_helpers_created_in_undelivered_and_mark_sent_many(db: Database) -> None:
+    with db.transaction() as s:
+        old = outbox.enqueue(s, "telegram", 111, "text", {"text": "lama"}, NOW)
+        s.flush()
+        with outbox.created_in(s) as created:
+            a = outbox.enqueue(s, "telegram", 111, "text", {"text": "a"}, NOW)
+            b = outbox.enqueue(s, "telegram", 222, "text", {"text": "b"}, NOW)
+            outbox.enqueue(s, "whatsapp", "62811", "text", {"text": "wa"}, NOW)
+            s.flush()
+        outbox.enqueue(s, "telegram", 333, "text", {"text": "after"}, NOW)  # no longer collected
+        s.flush()
+        assert [o.payload["text"] for o in sorted(created, key=lambda o: o.id)] == ["a", "b", "wa"]
+        # What a new item of each chat must wait for: the earlier items not yet out.
+        assert outbox.undelivered_in_chats(s, "telegram", ["111", "222", "444"], [a.id, b.id]) == {
+            "111": {old.id}}
+        assert outbox.undelivered_in_chats(s, "telegram", [], []) == {}
+        ids = (old.id, a.id, b.id)
+    with db.transaction() as s:
+        outbox.mark_sent_many(s, [(ids[0], 7), (ids[2], None)], NOW)
+        outbox.mark_sent_many(s, [], NOW)
+    with db.transaction() as s:
+        rows = [s.get(OutboxItem, i) for i in ids]
+        assert [(r.sent_at, r.result_message_id, r.attempts) for r in rows if r] == [
+            (NOW, 7, 1), (None, None, 0), (NOW, None, 1)]
+        assert outbox.undelivered_in_chats(s, "telegram", ["111"], []) == {"111": {ids[1]}}
 
 
 # ------------------------------------------------------------------------- people and state

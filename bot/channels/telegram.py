@@ -4,11 +4,17 @@
 # inbox first and confirmed only by the next getUpdates offset, so a kill at any moment
 # loses nothing; each inbox item is marked handled in the transaction of its dialog step,
 # so it takes effect once; pending items are handled at startup.
+# A fetched batch is stored and handled in ONE write transaction (one commit instead of one
+# per update, which was most of an update's cost): each update's step runs in a savepoint of
+# its own, so a failing update rolls back alone and is retried. Within a chat, updates are
+# handled strictly in inbox order: an update waits while an earlier one of its chat is
+# pending. The replies a batch queued are handed to the delivery as soon as it commits.
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +30,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot.delivery import Delivery, EditTargetGone, Retry, Undeliverable
+from bot.delivery import Delivery, EditTargetGone, Job, Retry, Undeliverable
 from bot.dialogs import router
 from bot.dialogs.context import Runtime
 from bot.dialogs.types import Caller, Event
@@ -37,6 +43,45 @@ CHANNEL = "telegram"
 ALLOWED_UPDATES = ["message", "callback_query"]
 UNSUPPORTED = ("sticker", "voice", "video", "video_note", "audio", "document", "animation", "contact", "poll", "dice")
 MAX_HANDLE_ATTEMPTS = 3
+BATCH = 100  # getUpdates returns at most 100 updates
+
+
+@dataclass
+class Prepared:
+    """An update translated on the event loop, ready for the handling transaction."""
+
+    order_key: str | None  # the chat whose order it keeps; None: no chat
+    private_chat: int | None = None  # where to apologise when it cannot be handled
+    callback_id: str | None = None
+    translated: tuple[Caller, Event] | None = None
+    error: str | None = None  # the translation failed (e.g. the photo download)
+
+
+@dataclass
+class Batch:
+    """What one handling transaction did."""
+
+    handled: int = 0
+    failed: int = 0
+    left: int = 0  # still pending: behind an earlier item of its chat, or not prepared here
+    jobs: list[Job] = field(default_factory=list)
+    undelivered: dict[tuple[str, str], set[int]] = field(default_factory=dict)
+    answers: list[tuple[str, str | None]] = field(default_factory=list)
+
+
+def order_key(update: Update) -> str | None:
+    chat = update.effective_chat
+    if chat is not None:
+        return str(chat.id)
+    user = update.effective_user
+    return f"u{user.id}" if user is not None else None
+
+
+def stored_order_key(payload: dict[str, Any]) -> str | None:
+    try:
+        return order_key(Update.de_json(payload, None))
+    except Exception:
+        return None  # unreadable: it holds up no chat (it fails, then is given up)
 
 
 def utcnow() -> datetime:
@@ -147,6 +192,9 @@ class TelegramChannel:
         self.poll_timeout = poll_timeout
         self.clock = clock
         self._work = asyncio.Event()
+        # One handling transaction at a time, so that a chat's updates go in order.
+        self._turn = asyncio.Lock()
+        self._answering: set[asyncio.Task[None]] = set()
         self.handled = 0
 
     # Fetch: store, then confirm ------------------------------------------------------------
@@ -171,79 +219,205 @@ class TelegramChannel:
             if not updates:
                 continue
             rows = [(str(u.update_id), u.to_dict()) for u in updates]
-            await asyncio.to_thread(self._store, rows)
+            prepared = {str(u.update_id): await self.prepare(u) for u in updates}
+            try:
+                async with self._turn:
+                    batch = await asyncio.to_thread(self._handle_batch, rows, prepared)
+            except Exception:
+                log.exception("menangani %d update gagal; disimpan dulu", len(rows))
+                try:
+                    await asyncio.to_thread(self._store, rows)
+                except Exception:
+                    # Not stored, so not confirmed: the same batch comes again.
+                    log.exception("menyimpan %d update gagal", len(rows))
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 30.0)
+                    continue
+                batch = Batch(left=len(rows))
             # Only now may Telegram forget them: the next call confirms this offset.
             offset = updates[-1].update_id + 1
-            self._work.set()
+            self._after(batch)
 
     def _store(self, rows: list[tuple[str, dict[str, Any]]]) -> None:
         with self.db.transaction() as s:
             inbox.store(s, CHANNEL, rows, self.clock())
 
-    # Handle: one transaction per update ------------------------------------------------------
+    async def accept(self, update_json: dict[str, Any]) -> None:
+        """Webhook mode: commit one update to the inbox (the caller answers 200 only after
+        this returns, so Telegram resends it after a crash) and wake the handle loop."""
+        await asyncio.to_thread(self._store, [(str(update_json["update_id"]), update_json)])
+        self._work.set()
+
+    # Handle: one transaction per batch, one savepoint per update ------------------------------
     async def handle_loop(self) -> None:
         while True:
             self._work.clear()
-            await self.handle_pending()
+            try:
+                await self.handle_pending()
+            except Exception:
+                log.exception("menangani inbox gagal; dicoba lagi")
+                await asyncio.sleep(1.0)
+                self._work.set()
             try:
                 await asyncio.wait_for(self._work.wait(), timeout=30)
             except TimeoutError:
                 pass
 
     async def handle_pending(self) -> int:
+        """Handle what is pending in the inbox (at startup, after a failure, after a webhook
+        delivery); returns how many items were handled."""
         done = 0
         while True:
-            items = await asyncio.to_thread(self._pending)
-            if not items:
-                return done
-            for item_id, payload in items:
-                await self.handle_item(item_id, payload)
-                done += 1
+            async with self._turn:
+                items = await asyncio.to_thread(self._pending)
+                if not items:
+                    return done
+                prepared = {ext: await self._prepare_stored(payload) for ext, payload in items}
+                batch = await asyncio.to_thread(self._handle_batch, [], prepared)
+            self._after(batch, wake=False)
+            done += batch.handled
+            if not batch.handled and not batch.failed:
+                return done  # nothing moved; the 30 s nudge tries again
 
-    def _pending(self) -> list[tuple[int, dict[str, Any]]]:
+    def _pending(self) -> list[tuple[str, dict[str, Any]]]:
         with self.db.reading() as s:
-            return [(i.id, dict(i.payload)) for i in inbox.pending(s, CHANNEL, limit=100)]
+            return [(i.external_id, dict(i.payload)) for i in inbox.pending(s, CHANNEL, limit=BATCH)]
 
-    async def handle_item(self, item_id: int, payload: dict[str, Any]) -> None:
-        update = Update.de_json(payload, self.bot)
+    async def prepare(self, update: Update) -> Prepared:
+        chat = update.effective_chat
+        p = Prepared(
+            order_key=order_key(update),
+            private_chat=chat.id if chat is not None and chat.type == "private" else None,
+            callback_id=update.callback_query.id if update.callback_query is not None else None,
+        )
         try:
-            translated = await self.translate(update)
-            toast = await asyncio.to_thread(self._apply, item_id, translated)
+            p.translated = await self.translate(update)
         except Exception as exc:
-            log.exception("update %s gagal ditangani", item_id)
-            await asyncio.to_thread(self._failed, item_id, update, repr(exc))
-            toast = None
-        self.handled += 1
-        if update.callback_query is not None:
-            try:
-                await self.bot.answer_callback_query(update.callback_query.id, text=toast or None)
-            except TelegramError:
-                pass  # the spinner stops by itself; nothing is lost
-        self.delivery.wake()
+            log.exception("update %s tidak dapat dibaca", update.update_id)
+            p.error = repr(exc)
+        return p
 
-    def _apply(self, item_id: int, translated: tuple[Caller, Event] | None) -> str | None:
-        with self.db.transaction() as s:
-            item = inbox.claim(s, item_id)
-            if item is None:
-                return None
-            now = self.clock()
-            toast = None
-            if translated is not None:
-                caller, event = translated
-                ctx = router.handle(self.rt, s, caller, event, now)
-                toast = ctx.toast
-            item.handled_at = now
-            item.attempts += 1
-            return toast
+    async def _prepare_stored(self, payload: dict[str, Any]) -> Prepared:
+        try:
+            update = Update.de_json(payload, self.bot)
+        except Exception as exc:  # a stored update PTB cannot read: fails, then given up
+            log.exception("update tersimpan tidak dapat dibaca")
+            return Prepared(order_key=None, error=repr(exc))
+        return await self.prepare(update)
 
-    def _failed(self, item_id: int, update: Update, error: str) -> None:
-        with self.db.transaction() as s:
-            item = s.get(inbox.InboxItem, item_id)  # type: ignore[attr-defined]
-            give_up = item is not None and item.attempts + 1 >= MAX_HANDLE_ATTEMPTS
-            inbox.mark_failed(s, item_id, error, self.clock(), give_up)
-            chat = update.effective_chat
-            if give_up and chat is not None and chat.type == "private":
-                outbox.enqueue(s, CHANNEL, chat.id, "text", {"text": render("kesalahan"), "buttons": []}, self.clock())
+    def _after(self, batch: Batch, *, wake: bool = True) -> None:
+        self.handled += batch.handled
+        if batch.jobs:
+            self.delivery.submit(batch.jobs, batch.undelivered)
+        for callback_id, toast in batch.answers:
+            task = asyncio.create_task(self._answer(callback_id, toast))
+            self._answering.add(task)
+            task.add_done_callback(self._answering.discard)
+        if wake and batch.left:
+            self._work.set()
+
+    async def _answer(self, callback_id: str, toast: str | None) -> None:
+        try:
+            await self.bot.answer_callback_query(callback_id, text=toast or None)
+        except TelegramError:
+            pass  # the spinner stops by itself; nothing is lost
+
+    def _handle_batch(self, rows: list[tuple[str, dict[str, Any]]], prepared: dict[str, Prepared]) -> Batch:
+        """Store `rows` (if any) and handle the pending items, oldest first, in one transaction.
+
+        An item is handled only with its `prepared` translation and only when no earlier item
+        of its chat is still pending; the others stay pending. The outbox items the handled
+        steps created are returned as jobs, with what each of their chats must wait for.
+
+        The batch first runs without savepoints (one flush for all its steps). If anything
+        fails, that transaction rolls back whole and the batch runs again with each step in a
+        savepoint of its own: the failing step then rolls back alone, its attempt is recorded,
+        and the rest of its chat waits for its retry, while the other steps commit.
+        """
+        try:
+            return self._run_batch(rows, prepared, savepoints=False)
+        except Exception:
+            return self._run_batch(rows, prepared, savepoints=True)
+
+    def _run_batch(
+        self, rows: list[tuple[str, dict[str, Any]]], prepared: dict[str, Prepared], *, savepoints: bool
+    ) -> Batch:
+        batch = Batch()
+        now = self.clock()
+        with self.db.transaction() as s, outbox.created_in(s) as created:
+            if rows:
+                inbox.store(s, CHANNEL, rows, now)
+            items = inbox.claim_batch(s, CHANNEL, limit=BATCH)
+            unprepared = [item_id for item_id, ext, _ in items if ext not in prepared]
+            # Only to know whose chat an unprepared item holds up.
+            waiting_keys = {
+                item_id: stored_order_key(payload) for item_id, payload in inbox.payloads(s, unprepared).items()
+            }
+            callers = [p.translated[0] for _, ext, _ in items if (p := prepared.get(ext)) and p.translated]
+            held = inbox.hold_dialog_states(s, ((c.channel, c.chat_id, c.user_id) for c in callers))
+            blocked: set[str] = set()
+            handled: list[int] = []
+            for item_id, ext, attempts in items:
+                p = prepared.get(ext)
+                key = p.order_key if p is not None else waiting_keys.get(item_id)
+                if p is None or (key is not None and key in blocked):
+                    if key is not None:
+                        blocked.add(key)
+                    batch.left += 1
+                    continue
+                if p.error is not None:
+                    self._record_failure(s, item_id, attempts, p, p.error, now, batch)
+                    if key is not None:
+                        blocked.add(key)
+                    continue
+                if not savepoints:
+                    toast = self._step(s, p, now)
+                else:
+                    mark = len(created)
+                    try:
+                        with s.begin_nested():
+                            toast = self._step(s, p, now)
+                    except Exception as exc:
+                        log.exception("update %s gagal ditangani", ext)
+                        del created[mark:]  # rolled back with its savepoint
+                        self._record_failure(s, item_id, attempts, p, repr(exc), now, batch)
+                        if key is not None:
+                            blocked.add(key)
+                        continue
+                handled.append(item_id)
+                if p.callback_id is not None:
+                    batch.answers.append((p.callback_id, toast))
+            inbox.mark_handled(s, handled, now)
+            s.flush()
+            del held
+            batch.handled = len(handled)
+            created.sort(key=lambda o: o.id)  # a chat's items go out in id order
+            batch.jobs = [Job(o.id, o.channel, o.chat_id, o.kind, dict(o.payload), o.attempts) for o in created]
+            ids = [o.id for o in created]
+            for channel in {o.channel for o in created}:
+                chats = sorted({o.chat_id for o in created if o.channel == channel})
+                for chat_id, waiting in outbox.undelivered_in_chats(s, channel, chats, ids).items():
+                    batch.undelivered[(channel, chat_id)] = waiting
+        return batch
+
+    def _step(self, s: Any, p: Prepared, now: datetime) -> str | None:
+        if p.translated is None:
+            return None
+        caller, ev = p.translated
+        return router.handle(self.rt, s, caller, ev, now).toast
+
+    def _record_failure(
+        self, s: Any, item_id: int, attempts: int, p: Prepared, error: str, now: datetime, batch: Batch
+    ) -> None:
+        give_up = attempts + 1 >= MAX_HANDLE_ATTEMPTS
+        inbox.mark_failed(s, item_id, error, now, give_up)
+        if give_up and p.private_chat is not None:
+            outbox.enqueue(s, CHANNEL, p.private_chat, "text", {"text": render("kesalahan"), "buttons": []}, now)
+        if not give_up:
+            batch.left += 1  # it is retried
+        batch.failed += 1
+        if p.callback_id is not None:
+            batch.answers.append((p.callback_id, None))
 
     # Translate: Telegram update -> channel-neutral event ---------------------------------------
     async def translate(self, update: Update) -> tuple[Caller, Event] | None:
