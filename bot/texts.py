@@ -70,6 +70,9 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        # The templates ship with the package and do not change while it runs: no stat()
+        # of the template file on every message.
+        auto_reload=False,
     )
     env.filters.update(
         tanggal=tanggal, tanggal_pendek=tanggal_pendek, waktu=waktu, angka=angka, status=status_label
