@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 import secrets
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -188,7 +189,11 @@ def seed(service: Service) -> None:
 
 async def run_sandbox(settings: Settings, script: Path | None = None) -> int:
     settings = sandbox_settings(settings)
-    async with BotApiEmulator(token=TOKEN, bot_username="sigap_sandbox_bot") as emu:
+    # The register in data/sandbox outlives the emulator, and update ids already in its inbox
+    # would be taken for repeats: start from the clock in milliseconds, which no earlier
+    # session's ids (at most one per keystroke) can have reached.
+    first_update_id = int(time.time() * 1000)
+    async with BotApiEmulator(token=TOKEN, bot_username="sigap_sandbox_bot", first_update_id=first_update_id) as emu:
         emu.user(WARGA, "Siti", "siti_warga")
         emu.user(PETUGAS, "Budi", "budi_trantib")
         emu.group(GROUP, "Trantib Jelbuk")

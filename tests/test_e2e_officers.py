@@ -29,7 +29,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
 async def test_admin_lists_registers_and_deactivates_officers(world: World) -> None:
     await world.say(ADMIN, "/petugas")
     listing = world.last(ADMIN).text or ""
-    assert f"{PETUGAS} · petugas · Budi" in listing and f"{KOORDINATOR} · koordinator · Rina" in listing
+    assert f"\n{PETUGAS} · petugas · Budi\n" in listing and f"\n{KOORDINATOR} · koordinator · Rina\n" in listing
 
     await world.say(ADMIN, f"/petugas {ORANG_LAIN} petugas Joko")
     assert "Petugas Joko (petugas) terdaftar" in (world.last(ADMIN).text or "")

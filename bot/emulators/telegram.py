@@ -1078,6 +1078,7 @@ class BotApiEmulator:
         *,
         bot_first_name: str = "SIGAP",
         auto_create_chats: bool = False,
+        first_update_id: int = 1,
     ) -> None:
         bot_id, sep, _secret = token.partition(":")
         if not sep or not bot_id.isdigit():
@@ -1114,7 +1115,8 @@ class BotApiEmulator:
         self._reply_keyboards: dict[int, JSONDict] = {}
         # updates
         self._updates: deque[JSONDict] = deque()
-        self._next_update_id = 1
+        # A bot whose register outlives the emulator (the sandbox) needs ids it has not seen.
+        self._next_update_id = first_update_id
         self._allowed_updates: frozenset[str] = DEFAULT_ALLOWED_UPDATES
         self._poll_generation = 0
         self._callback_seq = 0
