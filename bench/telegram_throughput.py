@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import os
 import shlex
 import signal
@@ -81,6 +82,7 @@ async def serve_sigap(api_url: str, data_dir: str, database_url: str | None) -> 
         settings, token=TOKEN, base_url=f"{api_url}/bot", base_file_url=f"{api_url}/file/bot", rate_limit=False
     )
     await service.start()
+    gc.freeze()  # as Service.run_forever does for `sigap run`
     try:
         await until_terminated()
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import secrets
 from collections.abc import Callable
@@ -198,6 +199,12 @@ class Service:
 
     async def run_forever(self) -> None:
         await self.start()
+        # What start-up built (modules, settings, templates) lives as long as the process:
+        # out of the cyclic collector's sight, every collection scans only what handling
+        # creates (measured with bench/telegram_throughput.py: about 5% less CPU per update).
+        # Only here, for the process that runs one Service for its whole life: tests start
+        # many Services in one process and must get their memory back.
+        gc.freeze()
         try:
             await asyncio.gather(*self._tasks)
         finally:
