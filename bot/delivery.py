@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from bot.cards import render_card
@@ -302,7 +303,19 @@ class Delivery:
                 except EditTargetGone:
                     pass
             return await sender.send_text(job.chat_id, text, buttons)
+        if job.kind == "digest":
+            text, chart, caption = await asyncio.to_thread(self._draw_digest, job)
+            message_id = await sender.send_text(job.chat_id, text, [])
+            await sender.send_photo(job.chat_id, str(chart), caption)
+            return message_id
         raise Undeliverable(f"jenis pesan tidak dikenal: {job.kind}")
+
+    def _draw_digest(self, job: Job) -> tuple[str, Path, str]:
+        from bot.digest import draw_digest  # pulls in matplotlib: only when asked
+
+        with self.db.reading() as s:
+            return draw_digest(s, self.rt.office, job.payload["week"], self.clock(), self.rt.data_dir,
+                               self.rt.policy.holidays)
 
     def _draw_card(self, job: Job) -> tuple[str, list[list[Any]], int | None] | None:
         with self.db.reading() as s:

@@ -29,7 +29,7 @@ from kpi.digest import (
     WeekPoint,
     assemble,
 )
-from kpi.periods import Period, period_containing, previous, weeks_back
+from kpi.periods import Period, parse_period, period_containing, previous, weeks_back
 from kpi.rounding import round_half_up
 from kpi.skm_questionnaire import UNSUR_BY_CODE
 from storage import digest_stats
@@ -184,13 +184,19 @@ def default_week(office: Office, now: datetime) -> Period:
 
 def show_digest(ctx: Ctx) -> None:
     """/digest: the current digest to the chat that asked, at once and without claims (it is
-    a look, not the weekly post). Registered officers of any role, pimpinan included."""
+    a look, not the weekly post). Registered officers of any role, pimpinan included.
+
+    Only a request is queued here; the digest is built by the delivery, from a read-only
+    transaction: building it reads the whole year's register, and doing that inside this
+    step's write transaction would hold SQLite's write lock for as long as it takes."""
     if ctx.officer is None:
         ctx.say("bukan_petugas")
         return
-    digest = build_digest(
-        ctx.session, ctx.office, default_week(ctx.office, ctx.now), ctx.now, holidays=ctx.rt.policy.holidays
-    )
-    ctx.send_to(ctx.caller.channel, ctx.caller.chat_id, digest.text)
-    path = digest.save_chart(ctx.rt.data_dir / "digests")
-    ctx.queue(ctx.caller.channel, ctx.caller.chat_id, "photo", {"path": str(path), "caption": digest.chart_caption})
+    ctx.queue(ctx.caller.channel, ctx.caller.chat_id, "digest", {"week": default_week(ctx.office, ctx.now).code})
+
+
+def draw_digest(session: Session, office: Office, week_code: str, now: datetime, data_dir: Path,
+                holidays: Container[date] | None) -> tuple[str, Path, str]:
+    """What the delivery sends for a queued /digest: the text, the chart file, its caption."""
+    digest = build_digest(session, office, parse_period(week_code), now, holidays=holidays)
+    return digest.text, digest.save_chart(data_dir / "digests"), digest.chart_caption

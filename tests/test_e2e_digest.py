@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
+from sqlalchemy import select
 
 from bot import cli
 from bot.emulators.telegram import BotApiEmulator, Outgoing
@@ -21,7 +22,7 @@ from storage import digest_claims, people
 from storage.complaints import ComplaintDraft, DeadlinePolicy, create_complaint
 from storage.db import Database
 from storage.lifecycle import Actor, transition
-from storage.models import DigestClaim
+from storage.models import DigestClaim, OutboxItem
 from tests.conftest import PG_URL, drop_database, make_database
 from tests.e2e import (
     GROUP,
@@ -360,6 +361,10 @@ async def test_digest_command_answers_officers_and_refuses_residents(world: Worl
         answer = [o for o in w.emu.sent[mark:] if o.chat_id == chat]
         assert [o.method for o in answer] == ["sendMessage", "sendPhoto"], (who, chat)
         assert "Ringkasan mingguan Kecamatan Jelbuk" in (answer[0].text or "")
+    # The dialog step only queued a request; the delivery built it from a read transaction.
+    with w.service.db.reading() as s:
+        kinds = s.scalars(select(OutboxItem.kind).where(OutboxItem.chat_id == str(PETUGAS))).all()
+    assert "digest" in kinds and "photo" not in kinds
     await w.say(WARGA, "/digest")
     assert "hanya untuk petugas" in (w.last(WARGA).text or "")
     assert not any(o.method == "sendPhoto" for o in w.in_chat(WARGA))
