@@ -9,12 +9,12 @@
 # its own, so a failing update rolls back alone and is retried. Within a chat, updates are
 # handled strictly in inbox order: an update waits while an earlier one of its chat is
 # pending. The replies a batch queued are handed to the delivery as soon as it commits.
+# The batch itself is bot/channels/batch.py, shared with WhatsApp.
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,12 +29,12 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot.delivery import Delivery, EditTargetGone, Job, Retry, Undeliverable
+from bot.channels.batch import Batch, BatchHandler, Prepared
+from bot.delivery import Delivery, EditTargetGone, Retry, Undeliverable
 from bot.dialogs import router
 from bot.dialogs.context import Runtime
 from bot.dialogs.types import Caller, Event
-from bot.texts import render
-from storage import inbox, outbox
+from storage import inbox
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -44,29 +44,6 @@ UNSUPPORTED = ("sticker", "voice", "video", "video_note", "audio", "document", "
 MAX_HANDLE_ATTEMPTS = 3
 BATCH = 100  # getUpdates returns at most 100 updates
 POLL_READ_MARGIN = 5.0  # seconds a long poll may take beyond its timeout (PTB's default read timeout)
-
-
-@dataclass
-class Prepared:
-    """An update translated on the event loop, ready for the handling transaction."""
-
-    order_key: str | None  # the chat whose order it keeps; None: no chat
-    private_chat: int | None = None  # where to apologise when it cannot be handled
-    callback_id: str | None = None
-    translated: tuple[Caller, Event] | None = None
-    error: str | None = None  # the translation failed (e.g. the photo download)
-
-
-@dataclass
-class Batch:
-    """What one handling transaction did."""
-
-    handled: int = 0
-    failed: int = 0
-    left: int = 0  # still pending: behind an earlier item of its chat, or not prepared here
-    jobs: list[Job] = field(default_factory=list)
-    undelivered: dict[tuple[str, str], set[int]] = field(default_factory=dict)
-    answers: list[tuple[str, str | None]] = field(default_factory=list)
 
 
 def order_key(update: Update) -> str | None:
@@ -208,6 +185,9 @@ class TelegramChannel:
         self._turn = asyncio.Lock()
         self._answering: set[asyncio.Task[None]] = set()
         self.handled = 0
+        self._batches = BatchHandler(
+            db, CHANNEL, self._step, stored_order_key, lambda: self.clock(), MAX_HANDLE_ATTEMPTS, limit=BATCH
+        )
 
     # Fetch: store, then confirm ------------------------------------------------------------
     async def fetch_loop(self) -> None:
@@ -386,101 +366,14 @@ class TelegramChannel:
             pass  # the spinner stops by itself; nothing is lost
 
     def _handle_batch(self, rows: list[tuple[str, dict[str, Any]]], prepared: dict[str, Prepared]) -> Batch:
-        """Store `rows` (if any) and handle the pending items, oldest first, in one transaction.
-
-        An item is handled only with its `prepared` translation and only when no earlier item
-        of its chat is still pending; the others stay pending. The outbox items the handled
-        steps created are returned as jobs, with what each of their chats must wait for.
-
-        The batch first runs without savepoints (one flush for all its steps). If anything
-        fails, that transaction rolls back whole and the batch runs again with each step in a
-        savepoint of its own: the failing step then rolls back alone, its attempt is recorded,
-        and the rest of its chat waits for its retry, while the other steps commit.
-        """
-        try:
-            return self._run_batch(rows, prepared, savepoints=False)
-        except Exception:
-            return self._run_batch(rows, prepared, savepoints=True)
-
-    def _run_batch(
-        self, rows: list[tuple[str, dict[str, Any]]], prepared: dict[str, Prepared], *, savepoints: bool
-    ) -> Batch:
-        batch = Batch()
-        now = self.clock()
-        with self.db.transaction() as s, outbox.created_in(s) as created:
-            if rows:
-                inbox.store(s, CHANNEL, rows, now)
-            items = inbox.claim_batch(s, CHANNEL, limit=BATCH)
-            unprepared = [item_id for item_id, ext, _ in items if ext not in prepared]
-            # Only to know whose chat an unprepared item holds up.
-            waiting_keys = {
-                item_id: stored_order_key(payload) for item_id, payload in inbox.payloads(s, unprepared).items()
-            }
-            callers = [p.translated[0] for _, ext, _ in items if (p := prepared.get(ext)) and p.translated]
-            held = inbox.hold_dialog_states(s, ((c.channel, c.chat_id, c.user_id) for c in callers))
-            blocked: set[str] = set()
-            handled: list[int] = []
-            for item_id, ext, attempts in items:
-                p = prepared.get(ext)
-                key = p.order_key if p is not None else waiting_keys.get(item_id)
-                if p is None or (key is not None and key in blocked):
-                    if key is not None:
-                        blocked.add(key)
-                    batch.left += 1
-                    continue
-                if p.error is not None:
-                    self._record_failure(s, item_id, attempts, p, p.error, now, batch)
-                    if key is not None:
-                        blocked.add(key)
-                    continue
-                if not savepoints:
-                    toast = self._step(s, p, now)
-                else:
-                    mark = len(created)
-                    try:
-                        with s.begin_nested():
-                            toast = self._step(s, p, now)
-                    except Exception as exc:
-                        log.exception("update %s gagal ditangani", ext)
-                        del created[mark:]  # rolled back with its savepoint
-                        self._record_failure(s, item_id, attempts, p, repr(exc), now, batch)
-                        if key is not None:
-                            blocked.add(key)
-                        continue
-                handled.append(item_id)
-                if p.callback_id is not None:
-                    batch.answers.append((p.callback_id, toast))
-            inbox.mark_handled(s, handled, now)
-            s.flush()
-            del held
-            batch.handled = len(handled)
-            created.sort(key=lambda o: o.id)  # a chat's items go out in id order
-            batch.jobs = [Job(o.id, o.channel, o.chat_id, o.kind, dict(o.payload), o.attempts) for o in created]
-            ids = [o.id for o in created]
-            for channel in {o.channel for o in created}:
-                chats = sorted({o.chat_id for o in created if o.channel == channel})
-                for chat_id, waiting in outbox.undelivered_in_chats(s, channel, chats, ids).items():
-                    batch.undelivered[(channel, chat_id)] = waiting
-        return batch
+        """Store `rows` (if any) and handle the pending items in one transaction (bot/channels/batch.py)."""
+        return self._batches.handle(rows, prepared)
 
     def _step(self, s: Any, p: Prepared, now: datetime) -> str | None:
         if p.translated is None:
             return None
         caller, ev = p.translated
         return router.handle(self.rt, s, caller, ev, now).toast
-
-    def _record_failure(
-        self, s: Any, item_id: int, attempts: int, p: Prepared, error: str, now: datetime, batch: Batch
-    ) -> None:
-        give_up = attempts + 1 >= MAX_HANDLE_ATTEMPTS
-        inbox.mark_failed(s, item_id, error, now, give_up)
-        if give_up and p.private_chat is not None:
-            outbox.enqueue(s, CHANNEL, p.private_chat, "text", {"text": render("kesalahan"), "buttons": []}, now)
-        if not give_up:
-            batch.left += 1  # it is retried
-        batch.failed += 1
-        if p.callback_id is not None:
-            batch.answers.append((p.callback_id, None))
 
     # Translate: Telegram update -> channel-neutral event ---------------------------------------
     async def translate(self, update: Update) -> tuple[Caller, Event] | None:

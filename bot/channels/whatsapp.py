@@ -3,9 +3,12 @@
 #   * a webhook POST is answered 200 only after every message in it is committed to the inbox,
 #     unique on ("whatsapp", message id), so a message Meta delivers again is stored once and
 #     handled once; its signature was checked before anything was stored (bot/web.py);
-#   * each inbox item is handled in one transaction with its dialog step (router.handle, the
-#     same code as Telegram) and with the person's last_inbound_at, which opens the 24-hour
-#     customer service window; pending items are handled at startup;
+#   * each inbox item is marked handled in the transaction of its dialog step (router.handle,
+#     the same code as Telegram) and of the person's last_inbound_at, which opens the 24-hour
+#     customer service window; pending items are handled at startup. Items are handled in
+#     batches, one transaction each, one savepoint per item if one fails (bot/channels/batch.py,
+#     shared with Telegram): a failing item rolls back alone and is retried, then given up with
+#     an apology; a chat's items go in inbox order; the replies go to delivery at commit;
 #   * pywa parses the stored payload through its own webhook path (webhook_update_handler),
 #     so a payload pywa drops (for instance without contacts[].user_id) is seen and logged;
 #   * a free-form message is sent only inside the window; outside it the approved status
@@ -38,6 +41,7 @@ from pywa_async.errors import (
 )
 from pywa_async.types.templates import TemplateLanguage
 
+from bot.channels.batch import BatchHandler, Prepared
 from bot.delivery import Delivery, Retry, Undeliverable
 from bot.dialogs import router
 from bot.dialogs.context import Runtime
@@ -46,12 +50,13 @@ from bot.settings import SettingsError, WhatsAppSettings
 from bot.texts import render, to_whatsapp
 from storage import inbox, outbox, people
 from storage.db import Database
-from storage.models import InboxItem, Person
+from storage.models import Person
 
 log = logging.getLogger(__name__)
 CHANNEL = "whatsapp"
 WINDOW = timedelta(hours=24)
 MAX_HANDLE_ATTEMPTS = 3
+BATCH = 100  # inbox items handled in one transaction
 # WhatsApp's limits (Cloud API reference, interactive messages).
 MAX_BUTTONS, MAX_BUTTON_TITLE = 3, 20
 MAX_ROWS, MAX_ROW_TITLE, MAX_ROW_DESCRIPTION = 10, 24, 72
@@ -352,8 +357,13 @@ class WhatsAppChannel:
         self.delivery = delivery
         self.clock = clock
         self._work = asyncio.Event()
+        self._fresh: dict[str, dict[str, Any]] = {}  # external id -> payload, committed, pending
         self.handled = 0
         self.dropped = 0
+        self._batches = BatchHandler(
+            db, CHANNEL, self._step, _sender_id, lambda: self.clock(), MAX_HANDLE_ATTEMPTS,
+            limit=BATCH, label="pesan WhatsApp", finish=self._finish,
+        )
         wa.add_handlers(
             wa_handlers.MessageHandler(self._capture),
             wa_handlers.CallbackButtonHandler(self._capture),
@@ -377,6 +387,9 @@ class WhatsAppChannel:
         if not rows:
             return 0
         new = await asyncio.to_thread(self._store, rows)
+        if new == len(rows) and len(self._fresh) + new <= BATCH:
+            # All new and committed: the handle loop may take them without reading them back.
+            self._fresh.update(rows)
         self._work.set()
         return new
 
@@ -387,31 +400,56 @@ class WhatsAppChannel:
     def wake(self) -> None:
         self._work.set()
 
-    # Handle: one transaction per message ------------------------------------------------------
+    # Handle: one transaction per batch, one savepoint per item (bot/channels/batch.py) -------
     async def handle_loop(self) -> None:
         while True:
             self._work.clear()
-            await self.handle_pending()
+            try:
+                await self.handle_pending()
+            except Exception:
+                log.exception("menangani inbox WhatsApp gagal; dicoba lagi")
+                await asyncio.sleep(1.0)
+                self._work.set()
             try:
                 await asyncio.wait_for(self._work.wait(), timeout=30)
             except TimeoutError:
                 pass
 
     async def handle_pending(self) -> int:
+        """Handle what is pending in the inbox, a batch per transaction; returns how many
+        items were handled. The payloads a webhook just committed are taken as they are
+        (no read of the inbox for them); the inbox stays the judge of what is pending."""
         done = 0
         while True:
-            items = await asyncio.to_thread(self._pending)
-            if not items:
-                return done
-            for item_id, payload in items:
-                await self.handle_item(item_id, payload)
-                done += 1
+            fresh = bool(self._fresh)
+            if fresh:
+                items: list[tuple[int | str, str, dict[str, Any]]] = [
+                    (ext, ext, payload) for ext, payload in self._fresh.items()
+                ]
+                self._fresh = {}
+            else:
+                items = list(await asyncio.to_thread(self._pending))
+                if not items:
+                    return done
+            prepared = {ext: await self.prepare(ref, payload) for ref, ext, payload in items}
+            batch = await asyncio.to_thread(self._batches.handle, [], prepared)
+            self.handled += batch.handled
+            if batch.jobs:
+                self.delivery.submit(batch.jobs, batch.undelivered)
+            done += batch.handled
+            if fresh and not batch.left and batch.handled + batch.failed < BATCH and not self._fresh:
+                return done  # the batch claimed all that was pending, and nothing was left
+            if not fresh and not batch.handled and not batch.failed:
+                return done  # nothing moved; the next wake or the 30 s nudge tries again
 
-    def _pending(self) -> list[tuple[int, dict[str, Any]]]:
+    def _pending(self) -> list[tuple[int, str, dict[str, Any]]]:
         with self.db.reading() as s:
-            return [(i.id, dict(i.payload)) for i in inbox.pending(s, CHANNEL, limit=100)]
+            return [(i.id, i.external_id, dict(i.payload)) for i in inbox.pending(s, CHANNEL, limit=BATCH)]
 
-    async def handle_item(self, item_id: int, payload: dict[str, Any]) -> None:
+    async def prepare(self, item_id: int | str, payload: dict[str, Any]) -> Prepared:
+        """Parse and translate a stored payload on the event loop, for the handling transaction."""
+        sender = _sender_id(payload)
+        p = Prepared(order_key=sender, private_chat=sender)
         try:
             update = await self.parse(payload)
             if update is None:
@@ -420,15 +458,17 @@ class WhatsAppChannel:
                     "pembaruan WhatsApp %s diabaikan pywa (payload tidak lengkap, mis. tanpa contacts[].user_id)",
                     item_id,
                 )
-                await asyncio.to_thread(self._apply, item_id, None, "diabaikan: pywa tidak dapat membaca payload ini")
-            else:
-                translated = await self.translate(update)
-                await asyncio.to_thread(self._apply, item_id, translated, None)
+                p.note = "diabaikan: pywa tidak dapat membaca payload ini"
+                return p
+            translated = await self.translate(update)
         except Exception as exc:
             log.exception("pesan WhatsApp %s gagal ditangani", item_id)
-            await asyncio.to_thread(self._failed, item_id, payload, repr(exc))
-        self.handled += 1
-        self.delivery.wake()
+            p.error = repr(exc)
+            return p
+        if translated is not None:
+            p.translated = translated.caller, translated.event
+            p.at = translated.at
+        return p
 
     async def parse(self, payload: dict[str, Any]) -> Any:
         """The pywa update for a stored payload, through pywa's own webhook path; None if pywa
@@ -441,35 +481,29 @@ class WhatsAppChannel:
             _captured.reset(token)
         return box[0] if box else None
 
-    def _apply(self, item_id: int, translated: Translated | None, note: str | None) -> None:
-        with self.db.transaction() as s:
-            item = inbox.claim(s, item_id)
-            if item is None:
-                return
-            now = self.clock()
-            if translated is not None:
-                caller, event = translated.caller, translated.event
-                ctx = router.handle(self.rt, s, caller, event, now)
-                # WhatsApp has no toast: a refused or stale press is answered in the chat.
-                if ctx.toast:
-                    outbox.enqueue(s, CHANNEL, caller.chat_id, "text", {"text": ctx.toast, "buttons": []}, now)
-                # Every message reopens the 24-hour window of a person we keep (a reporter);
-                # none is made just for this (the survey, for one, must not leave one).
-                person = find_person(s, caller.user_id)
-                if person is not None:
-                    person.last_inbound_at = min(translated.at, now)
-            item.handled_at = now
-            item.attempts += 1
-            item.error = note
+    def _step(self, s: Any, p: Prepared, now: datetime) -> str | None:
+        if p.translated is None:
+            return None
+        caller, event = p.translated
+        ctx = router.handle(self.rt, s, caller, event, now)
+        # WhatsApp has no toast: a refused or stale press is answered in the chat.
+        if ctx.toast:
+            outbox.enqueue(s, CHANNEL, caller.chat_id, "text", {"text": ctx.toast, "buttons": []}, now)
+        return None
 
-    def _failed(self, item_id: int, payload: dict[str, Any], error: str) -> None:
-        with self.db.transaction() as s:
-            item = s.get(InboxItem, item_id)
-            give_up = item is not None and item.attempts + 1 >= MAX_HANDLE_ATTEMPTS
-            inbox.mark_failed(s, item_id, error, self.clock(), give_up)
-            chat = _sender_id(payload)
-            if give_up and chat:
-                outbox.enqueue(s, CHANNEL, chat, "text", {"text": render("kesalahan"), "buttons": []}, self.clock())
+    def _finish(self, s: Any, done: list[Prepared], now: datetime) -> None:
+        """After the batch's steps, in its transaction: every message reopens the 24-hour
+        window of a person we keep (a reporter); none is made just for this (the survey, for
+        one, must not leave one). Here rather than in each step: a query in a step would flush
+        the session once per step, where the batch means to flush once."""
+        latest: dict[str, datetime] = {}
+        for p in done:
+            if p.translated is not None:
+                latest[p.translated[0].user_id] = min(p.at or now, now)
+        for user_id, at in latest.items():
+            person = find_person(s, user_id)
+            if person is not None:
+                person.last_inbound_at = at
 
     # Translate: pywa update -> channel-neutral event ------------------------------------------
     async def translate(self, update: Any) -> Translated | None:
