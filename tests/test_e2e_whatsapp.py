@@ -437,3 +437,45 @@ async def test_sandbox_acts_as_a_whatsapp_user(tmp_path: Path, capsys: pytest.Ca
     assert "[WhatsApp] bot:" in out and "   [1] 📝 Buat laporan" in out
     assert "langkah 1" in out and "   [1] Pengaduan" in out
     assert "stiker tidak bisa diproses" in out
+
+
+async def test_a_failing_message_rolls_back_alone_and_its_chat_waits(
+    world: WaWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three messages in one webhook POST, handled as one batch: the first user's first
+    message always fails. The other user is answered; the failing one is given up after
+    three attempts with the apology, and only then is that user's next message handled."""
+    from bot.channels.whatsapp import MAX_HANDLE_ATTEMPTS
+    from bot.dialogs import router
+
+    w = world
+    real_handle = router.handle
+    failures = 0
+
+    def handle(rt, session, caller, event, now):  # type: ignore[no-untyped-def]
+        nonlocal failures
+        ctx = real_handle(rt, session, caller, event, now)  # its reply is queued, then...
+        if event.text == "Halo":  # only the first user sends exactly this
+            failures += 1
+            raise RuntimeError("rusak di tengah langkah")
+        return ctx
+
+    monkeypatch.setattr(router, "handle", handle)
+    batch = w.wa.text(WA_WARGA, "Halo")
+    value = batch["entry"][0]["changes"][0]["value"]
+    for user, text in ((WA_WARGA2, "Halo juga"), (WA_WARGA, "/bantuan")):
+        more = w.wa.text(user, text)["entry"][0]["changes"][0]["value"]
+        value["messages"].append(more["messages"][0])
+        value["contacts"].append(more["contacts"][0])
+    assert await w.wa_post(batch) == 200
+    await w.idle(timeout=30)
+
+    assert failures >= MAX_HANDLE_ATTEMPTS
+    first = w.wa_texts(WA_WARGA)
+    # The failed attempts' replies were rolled back: the apology, then the help, in order.
+    assert len(first) == 2 and first[0].startswith("Maaf, terjadi gangguan") and "Bantuan" in first[1]
+    assert len(w.wa.messages_to(WA_WARGA2)) == 1
+    with w.service.db.transaction() as s:
+        items = s.scalars(select(InboxItem).where(InboxItem.source == "whatsapp")).all()
+        assert len(items) == 3 and all(i.handled_at is not None for i in items)
+        assert sorted(i.attempts for i in items) == [1, 1, MAX_HANDLE_ATTEMPTS]
