@@ -7,8 +7,9 @@
 # handed over as soon as the transaction committed.
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -170,3 +171,20 @@ class BatchHandler:
         batch.failed += 1
         if p.callback_id is not None:
             batch.answers.append((p.callback_id, None))
+
+
+async def run_handle_loop(handle_pending: Callable[[], Awaitable[int]], work: asyncio.Event, label: str) -> None:
+    """A channel's worker: handle what is pending whenever woken (or every 30 s anyway); an
+    unexpected failure is logged and retried after a second, never the end of the loop."""
+    while True:
+        work.clear()
+        try:
+            await handle_pending()
+        except Exception:
+            log.exception("menangani inbox %s gagal; dicoba lagi", label)
+            await asyncio.sleep(1.0)
+            work.set()
+        try:
+            await asyncio.wait_for(work.wait(), timeout=30)
+        except TimeoutError:
+            pass

@@ -29,7 +29,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot.channels.batch import Batch, BatchHandler, Prepared
+from bot.channels.batch import Batch, BatchHandler, Prepared, run_handle_loop
 from bot.delivery import Delivery, EditTargetGone, Retry, Undeliverable
 from bot.dialogs import router
 from bot.dialogs.context import Runtime
@@ -246,18 +246,7 @@ class TelegramChannel:
 
     # Handle: one transaction per batch, one savepoint per update ------------------------------
     async def handle_loop(self) -> None:
-        while True:
-            self._work.clear()
-            try:
-                await self.handle_pending()
-            except Exception:
-                log.exception("menangani inbox gagal; dicoba lagi")
-                await asyncio.sleep(1.0)
-                self._work.set()
-            try:
-                await asyncio.wait_for(self._work.wait(), timeout=30)
-            except TimeoutError:
-                pass
+        await run_handle_loop(self.handle_pending, self._work, "Telegram")
 
     async def handle_pending(self) -> int:
         """Handle what is pending in the inbox (at startup, after a failure, after a webhook

@@ -41,7 +41,7 @@ from pywa_async.errors import (
 )
 from pywa_async.types.templates import TemplateLanguage
 
-from bot.channels.batch import BatchHandler, Prepared
+from bot.channels.batch import BatchHandler, Prepared, run_handle_loop
 from bot.delivery import Delivery, Retry, Undeliverable
 from bot.dialogs import router
 from bot.dialogs.context import Runtime
@@ -402,18 +402,7 @@ class WhatsAppChannel:
 
     # Handle: one transaction per batch, one savepoint per item (bot/channels/batch.py) -------
     async def handle_loop(self) -> None:
-        while True:
-            self._work.clear()
-            try:
-                await self.handle_pending()
-            except Exception:
-                log.exception("menangani inbox WhatsApp gagal; dicoba lagi")
-                await asyncio.sleep(1.0)
-                self._work.set()
-            try:
-                await asyncio.wait_for(self._work.wait(), timeout=30)
-            except TimeoutError:
-                pass
+        await run_handle_loop(self.handle_pending, self._work, "WhatsApp")
 
     async def handle_pending(self) -> int:
         """Handle what is pending in the inbox, a batch per transaction; returns how many

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from bot.dialogs.context import Ctx
-from bot.dialogs.types import Choice, Event
+from bot.dialogs.types import Choice, Event, kind_name
 from storage import complaints as reg
 from storage.lifecycle import Actor
 from storage.models import Person
@@ -210,32 +210,15 @@ def step(ctx: Ctx, state: dict[str, Any], event: Event, value: str | None) -> di
 
 def _need(ctx: Ctx, state: dict[str, Any], event: Event, hint: str | None) -> dict[str, Any]:
     if event.kind == "unsupported":
-        ctx.say("tidak_didukung", jenis=_kind_name(event.unsupported), petunjuk=hint or "Gunakan tombol yang tersedia.")
+        ctx.say("tidak_didukung", jenis=kind_name(event.unsupported), petunjuk=hint or "Gunakan tombol yang tersedia.")
     elif hint and event.kind in ("choice",):
         ctx.say("tombol_kedaluwarsa")
     elif hint:
-        ctx.say("tidak_didukung", jenis=_kind_name(event.kind), petunjuk=hint)
+        ctx.say("tidak_didukung", jenis=kind_name(event.kind), petunjuk=hint)
     else:
         ctx.say("pilih_tombol")
         prompt(ctx, state)
     return state
-
-
-def _kind_name(kind: str) -> str:
-    return {
-        "sticker": "stiker",
-        "voice": "pesan suara",
-        "video": "video",
-        "video_note": "video",
-        "audio": "audio",
-        "document": "dokumen",
-        "animation": "animasi",
-        "contact": "kontak",
-        "photo": "foto",
-        "location": "lokasi",
-        "text": "teks",
-        "choice": "tombol",
-    }.get(kind, "jenis pesan ini")
 
 
 def _add_photo(ctx: Ctx, data: dict[str, Any], event: Event) -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 
 from bot.dialogs.context import Ctx
 from bot.dialogs.intake import parse_date
-from bot.dialogs.types import Choice, Event
+from bot.dialogs.types import Choice, Event, kind_name
 from bot.skm_summary import SkmSummary, current_skm_period, skm_summary
 from bot.texts import render
 from kpi.periods import Period, period_containing, period_of_date
@@ -316,27 +316,12 @@ def _refuse(ctx: Ctx, state: dict[str, Any], event: Event) -> dict[str, Any]:
     ctx.say(
         "skm_pilih",
         choices,
-        jenis=None if kind in ("text", "choice") else _kind_name(kind),
+        jenis=None if kind in ("text", "choice") else kind_name(kind, "pesan ini"),
         petunjuk=expected,
         pilihan=labels,
         angka=current in QUESTIONS,
     )
     return state
-
-
-def _kind_name(kind: str) -> str:
-    return {
-        "sticker": "stiker",
-        "voice": "pesan suara",
-        "video": "video",
-        "video_note": "video",
-        "audio": "audio",
-        "document": "dokumen",
-        "animation": "animasi",
-        "contact": "kontak",
-        "photo": "foto",
-        "location": "lokasi",
-    }.get(kind, "pesan ini")
 
 
 # Already answered: offer another service -----------------------------------------------------

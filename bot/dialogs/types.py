@@ -44,3 +44,24 @@ class Caller:
     @property
     def private(self) -> bool:
         return self.chat_type == "private"
+
+
+_KIND_NAMES = {
+    "sticker": "stiker",
+    "voice": "pesan suara",
+    "video": "video",
+    "video_note": "video",
+    "audio": "audio",
+    "document": "dokumen",
+    "animation": "animasi",
+    "contact": "kontak",
+    "photo": "foto",
+    "location": "lokasi",
+    "text": "teks",
+    "choice": "tombol",
+}
+
+
+def kind_name(kind: str, unknown: str = "jenis pesan ini") -> str:
+    """A kind of message as a resident would call it, for "this step does not take ..."."""
+    return _KIND_NAMES.get(kind, unknown)
