@@ -28,13 +28,11 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
-import tracemalloc
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,6 +41,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import holidays as holidays_lib  # noqa: E402
+from measure import peak_memory, timed  # bench/measure.py (the script's own folder)
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from bot.digest import build_digest  # noqa: E402
@@ -264,24 +263,6 @@ def per_row_durations(db: Database, hol: Any) -> dict[int, int]:
     return counts
 
 
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, result = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), result
-
-
-def peak(fn: Callable[[], Any]) -> int:
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 def run_backend(name: str, db: Database, size: int, repeat: int) -> None:
     office = load_office()
     hol = holidays_lib.country_holidays("ID", years=(2025, 2026, 2027))
@@ -304,8 +285,8 @@ def run_backend(name: str, db: Database, size: int, repeat: int) -> None:
     t_bare, _ = timed(lambda: bare_sql(db, hol), repeat)
     t_rows, hist_rows = timed(lambda: per_row_durations(db, hol), 1)
     assert hist_rows == _hist(db, hol), "the grouped histogram must equal the per-row one"
-    m_build = peak(build)
-    m_rows = peak(lambda: per_row_durations(db, hol))
+    m_build = peak_memory(build)
+    m_rows = peak_memory(lambda: per_row_durations(db, hol))
     y = digest.content.year
     print(f"  figures: year received {y.counts.received:,}, resolved {y.counts.resolved:,}, "
           f"rate {y.rate}%, median {y.median_days} / p90 {y.p90_days} working days; "

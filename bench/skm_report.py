@@ -25,18 +25,17 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
 import sys
 import tempfile
 import threading
 import time
-import tracemalloc
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from measure import peak_memory, timed  # bench/measure.py (the script's own folder)
 from sqlalchemy import create_engine, text
 
 from bot.office import load_office
@@ -115,26 +114,6 @@ def insert_postgres(db: Database, rows: Iterator[tuple[Any, ...]]) -> None:
         conn.commit()
     finally:
         raw.close()
-
-
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times = []
-    result = None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), result
-
-
-def peak_memory(fn: Callable[[], Any]) -> int:
-    """Peak Python allocation (tracemalloc) of one call, in bytes."""
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def _rss() -> int:
