@@ -2,7 +2,8 @@
 
 For each backend (SQLite, PostgreSQL) it fills a fresh register with N complaints spread
 over 2026 up to the digest week (the worst case: every complaint in the reported year;
-80% resolved, 5% duplicates, 3% forwarded, 2% rejected, the rest open) and N SKM responses
+80% resolved, 5% duplicates, 3% forwarded, 2% rejected, the rest open), their status history
+(one row per move, dated: about 3.5 N rows, as storage.lifecycle writes them) and N SKM responses
 spread over the same days (bulk inserts: executemany in chunks on SQLite, COPY on
 PostgreSQL), runs ANALYZE, then times, for week 2026-W48 with "now" Monday 30 November
 07:00 WIB:
@@ -10,7 +11,9 @@ PostgreSQL), runs ANALYZE, then times, for week 2026-W48 with "now" Monday 30 No
 - build_digest: everything the Monday post costs (the digest queries, the six IKU via
   bot.iku_report, the SKM summary, the template and the 12-week PNG chart);
 - the bare SQL: the same aggregates sent as plain SQL strings on the driver connection (no
-  ORM, no Python arithmetic, no template, no chart) - the floor for these numbers;
+  ORM, no Python arithmetic, no template, no chart) - the floor for these numbers; the
+  year's IKU 4 counts and resolution times as of the end of the week, from the status
+  history with the "nothing changed since the cut-off" shortcut, in one grouped scan;
 - per-row durations, for comparison: streaming the year's resolved (received_at,
   resolved_at) pairs and counting working days row by row, the way the digest does NOT do it
   (it groups by pairs of local days in SQL and counts each pair once);
@@ -160,6 +163,26 @@ def insert(db: Database, table: str, columns: tuple[str, ...], rows: Iterator[tu
         raw.close()
 
 
+def history(db: Database) -> None:
+    """The status history of the generated complaints, one row per move as
+    storage.lifecycle.transition writes it (intake, verification, follow-up, outcome)."""
+    cols = "complaint_id, at, actor_kind, actor_name, from_status, to_status"
+    moves = [
+        "SELECT id, received_at, 'warga', NULL, NULL, 'diterima' FROM complaints",
+        "SELECT id, verified_at, 'petugas', 'bench', 'diterima', 'diverifikasi' FROM complaints "
+        "WHERE verified_at IS NOT NULL",
+        "SELECT id, followed_up_at, 'petugas', 'bench', 'diverifikasi', 'ditindaklanjuti' FROM complaints "
+        "WHERE followed_up_at IS NOT NULL",
+        "SELECT id, resolved_at, 'petugas', 'bench', 'ditindaklanjuti', 'selesai' FROM complaints "
+        "WHERE resolved_at IS NOT NULL",
+        "SELECT id, closed_at, 'petugas', 'bench', 'diterima', status FROM complaints "
+        "WHERE status IN ('duplikat', 'diteruskan', 'ditolak')",
+    ]
+    with db.engine.begin() as conn:
+        for select_moves in moves:
+            conn.exec_driver_sql(f"INSERT INTO status_history ({cols}) {select_moves}")
+
+
 def bare_sql(db: Database, hol: Any) -> Any:
     """The digest's aggregates as plain SQL on the driver connection: the floor."""
     tz_shift = "'+420 minutes'"
@@ -173,6 +196,21 @@ def bare_sql(db: Database, hol: Any) -> Any:
         return _sqlite_value(v) if sqlite else v
 
     ph = "?" if sqlite else "%s"
+    cut = p(end)
+    # The same shortcut as storage.complaint_stats._changed_since: a correlated EXISTS.
+    changed = (f"EXISTS (SELECT 1 FROM status_history c WHERE c.complaint_id = complaints.id "
+               f"AND c.at >= {ph})")
+    last = (f"(SELECT {{col}} FROM status_history h WHERE h.complaint_id = complaints.id AND h.at < {ph} "
+            "ORDER BY h.at DESC, h.id DESC LIMIT 1)")
+    as_of_cohort = (
+        f"SELECT received_at, verified_at, verify_due, followed_up_at, resolved_at, followup_due, "
+        f"CASE WHEN {changed} THEN coalesce({last.format(col='to_status')}, 'diterima') ELSE status END AS s, "
+        f"CASE WHEN {changed} THEN {last.format(col='at')} ELSE coalesce(resolved_at, closed_at) END AS done "
+        f"FROM complaints WHERE {{rcv}} >= {ph} AND {{rcv}} < {ph} "
+        # The same fence as storage.complaint_stats.cohort_table: s is computed once per row.
+        + ("LIMIT -1 OFFSET 0" if sqlite else "OFFSET 0")
+    )
+    as_of_params = [cut, cut, cut, cut]
     # As storage.digest_stats does for year-long ranges on SQLite: a scan, not the index.
     rcv = "unlikely(received_at)" if sqlite else "received_at"
     local = (lambda c: f"date({c}, {tz_shift})") if sqlite else (lambda c: f"({c} AT TIME ZONE 'Asia/Jakarta')::date")
@@ -195,17 +233,13 @@ def bare_sql(db: Database, hol: Any) -> Any:
             [p(today), p(today)],
         ),
         (
-            "SELECT count(*), sum(CASE WHEN status='duplikat' THEN 1 ELSE 0 END), "
-            f"sum(CASE WHEN status='diteruskan' THEN 1 ELSE 0 END) FROM complaints "
-            f"WHERE {rcv} >= {ph} AND {rcv} < {ph}",
-            [p(year_start), p(end)],
-        ),
-        (
-            f"SELECT {local('received_at')}, {local('resolved_at')}, count(*), "
-            f"sum(CASE WHEN (verified_at IS NULL OR {local('verified_at')} <= verify_due) AND "
+            f"SELECT {local('received_at')}, {local('done')}, count(*), "
+            "sum(CASE WHEN s='duplikat' THEN 1 ELSE 0 END), sum(CASE WHEN s='diteruskan' THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN s='selesai' THEN 1 ELSE 0 END), "
+            f"sum(CASE WHEN s='selesai' AND (verified_at IS NULL OR {local('verified_at')} <= verify_due) AND "
             f"{local('coalesce(followed_up_at, resolved_at)')} <= followup_due THEN 1 ELSE 0 END) "
-            f"FROM complaints WHERE {rcv} >= {ph} AND {rcv} < {ph} AND status = 'selesai' GROUP BY 1, 2",
-            [p(year_start), p(end)],
+            f"FROM ({as_of_cohort.format(rcv=rcv)}) AS cohort GROUP BY 1, 2",
+            [*as_of_params, p(year_start), p(end)],
         ),
         (
             f"SELECT CASE {case_r} END AS b, count(*), sum(CASE WHEN status IN ('duplikat','diteruskan') THEN 1 ELSE 0 END), "
@@ -233,6 +267,8 @@ def bare_sql(db: Database, hol: Any) -> Any:
     try:
         cur = raw.cursor()
         out = []
+        if not sqlite:
+            cur.execute("SET LOCAL jit = off")  # as storage.complaint_stats.prepare does
         for sql, params in statements:
             cur.execute(sql, params)
             out.append(cur.fetchall())
@@ -249,8 +285,9 @@ def per_row_durations(db: Database, hol: Any) -> dict[int, int]:
     counts: dict[int, int] = {}
     with db.engine.connect() as conn:
         result = conn.execution_options(yield_per=10_000).execute(
+            # As of the end of the week, like the digest: resolved before it.
             text("SELECT received_at, resolved_at FROM complaints WHERE status = 'selesai' "
-                 "AND received_at >= :s AND received_at < :e"),
+                 "AND received_at >= :s AND received_at < :e AND resolved_at < :e"),
             {"s": _sqlite_value(year_start) if db.is_sqlite else year_start,
              "e": _sqlite_value(end) if db.is_sqlite else end},
         )
@@ -269,12 +306,16 @@ def run_backend(name: str, db: Database, size: int, repeat: int) -> None:
     t0 = time.perf_counter()
     insert(db, "complaints", COMPLAINT_COLUMNS,
            complaints(size, 1, [c.code for c in office.categories], list(office.desa), hol))
+    history(db)
     t1 = time.perf_counter()
     insert(db, "skm_responses", SKM_COLUMNS, responses(size, 2, [s.code for s in office.services]))
     t2 = time.perf_counter()
     with db.engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE")
-    print(f"\n[{name}] {size:,} complaints loaded in {t1 - t0:.1f} s, {size:,} responses in {t2 - t1:.1f} s")
+    with db.engine.connect() as conn:
+        moves = conn.exec_driver_sql("SELECT count(*) FROM status_history").scalar_one()
+    print(f"\n[{name}] {size:,} complaints and {moves:,} status changes loaded in {t1 - t0:.1f} s, "
+          f"{size:,} responses in {t2 - t1:.1f} s")
 
     def build() -> Any:
         with db.reading() as s:

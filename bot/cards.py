@@ -4,29 +4,51 @@
 # moves allowed from the current status, each signed with the complaint's version.
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from bot.dialogs.context import Runtime
 from bot.texts import render, status_label
-from storage import outbox
+from storage import outbox, reminders
+from storage.assignment import assignments_of
 from storage.complaints import CHANNELS, KINDS, is_overdue
-from storage.lifecycle import moves_from
+from storage.lifecycle import (
+    CORRECTABLE,
+    DITERIMA,
+    DITINDAKLANJUTI,
+    DITUNDA,
+    DIVERIFIKASI,
+    OPEN_STATUSES,
+    moves_from,
+)
 from storage.models import Complaint
 
 
 def card_buttons(rt: Runtime, complaint: Complaint) -> list[list[Any]]:
-    return [
+    buttons = [
         [m.label, rt.signed(f"k:{complaint.id}:{m.action}:{complaint.version}"), None]
         for m in moves_from(complaint.status)
         if m.roles != ("warga",)
     ]
+    if complaint.status in OPEN_STATUSES:
+        # Not a move: the presser becomes the complaint's officer (storage/assignment.py).
+        buttons.append(["Tugaskan ke saya", rt.signed(f"k:{complaint.id}:tugaskan:{complaint.version}"), None])
+    return buttons
+
+
+# What the deadline of each open status is for ("Batas verifikasi: ...").
+DEADLINE_NAMES = {DITERIMA: "verifikasi", DIVERIFIKASI: "tindak lanjut",
+                  DITINDAKLANJUTI: "penyelesaian", DITUNDA: "penundaan"}
 
 
 def render_card(rt: Runtime, complaint: Complaint, audience: str, today: date, session: Any) -> tuple[str, list[list[Any]]]:
     overdue = is_overdue(complaint, today)
+    # The first day it is late: the due day itself is still on time.
+    late_since = complaint.current_due + timedelta(days=1) if overdue and complaint.current_due else None
+    deadline = DEADLINE_NAMES.get(complaint.status, "")
     if audience == "grup" and complaint.rahasia:
-        return render("kartu_rahasia", c=complaint, status=status_label(complaint.status), terlambat=overdue), []
+        return render("kartu_rahasia", c=complaint, status=status_label(complaint.status), terlambat=overdue,
+                      terlambat_sejak=late_since, batas_nama=deadline), []
     private = audience == "pribadi"
     reporter = None
     if private and not complaint.anonim and complaint.reporter is not None:
@@ -40,12 +62,20 @@ def render_card(rt: Runtime, complaint: Complaint, audience: str, today: date, s
         c=complaint,
         status=status_label(complaint.status),
         terlambat=overdue,
+        terlambat_sejak=late_since,
+        batas_nama=deadline,
         jenis=KINDS.get(complaint.kind, complaint.kind),
         kategori=rt.office.category_name(complaint.category),
         kanal=CHANNELS.get(complaint.channel, complaint.channel),
         jumlah_foto=len(complaint.photos),
         pelapor=reporter,
         riwayat=complaint.history if private else [],
+        koreksi=CORRECTABLE,
+        tanggal_saja=bool(complaint.received_date_only),  # /catat with a day and no time
+        petugas=complaint.assignee.name if complaint.assignee else None,
+        penugasan=assignments_of(session, complaint.id) if private else [],
+        # Reminders sent about it are part of its history for officers (storage/reminders.py).
+        pengingat=reminders.sent_for(session, complaint.id) if private else [],
         gagal_kirim=len(failed),
         diblokir=bool(complaint.reporter and complaint.reporter.blocked_at),
     )

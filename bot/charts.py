@@ -99,6 +99,13 @@ def nrr_chart(summary: SkmSummary, office: Office) -> bytes:
 # ------------------------------------------------------------------ weekly digest (complaints)
 
 
+def target_label(target: Decimal) -> str:
+    """The target as configured: 95.50 -> "95,50%", 90 -> "90%" (its own decimals)."""
+    exponent = target.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return f"{angka(target, places)}%"
+
+
 def weekly_chart(
     labels: list[str],
     received: list[int],
@@ -110,6 +117,27 @@ def weekly_chart(
     """Complaints received and resolved per week (bars) and each week's resolution rate
     against the IKU 4 target (red line and dashed line, right axis), as PNG bytes. A week
     with nothing counted has no rate: the line breaks there rather than dropping to 0."""
+    fig = weekly_figure(labels, received, resolved, rates, target, title)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+# A quiet period (no complaint at all) still gets a readable count axis: 0 to this.
+_MIN_COUNT_TOP = 5
+
+
+def weekly_figure(
+    labels: list[str],
+    received: list[int],
+    resolved: list[int],
+    rates: list[Decimal | None],
+    target: Decimal | None,
+    title: str,
+) -> Figure:
+    """The Figure of weekly_chart, for tests to read its axes. Both axes start at 0; the
+    count axis has whole-number ticks (0 to 5 at least, so a quiet period is not drawn
+    around -0,05..0,05); the percent axis reaches past the target and 100%."""
     from matplotlib.ticker import MaxNLocator
 
     if not len(labels) == len(received) == len(resolved) == len(rates):
@@ -123,25 +151,27 @@ def weekly_chart(
     ax.set_xticks(xs)
     ax.set_xticklabels(labels, fontsize=8)
     ax.set_ylabel("Laporan")
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    highest = max([*received, *resolved, 0])
+    ax.set_ylim(0, max(_MIN_COUNT_TOP, highest * 1.15))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=3))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: angka(int(round(v)), 0)))
     right = ax.twinx()
     right.plot(xs, [float(r) if r is not None else float("nan") for r in rates], color="#e15759",
                marker="o", label="Tingkat penyelesaian", zorder=3)
     if target is not None:
         right.axhline(float(target), color="#e15759", linestyle="--", linewidth=1,
-                      label=f"Target IKU 4 ({angka(target, 0)}%)")
-    right.set_ylim(0, 105)
+                      label=f"Target IKU 4 ({target_label(target)})")
+    right.set_ylim(0, max(105.0, float(target) + 5 if target is not None else 0.0))
     right.set_ylabel("Persen")
-    right.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0f}%"))
+    right.set_yticks(range(0, 101, 20))
+    right.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{angka(Decimal(str(round(v, 1))), 0)}%"))
     handles, names = ax.get_legend_handles_labels()
     more, more_names = right.get_legend_handles_labels()
     ax.legend(handles + more, names + more_names, loc="upper center", bbox_to_anchor=(0.5, -0.08),
               fontsize=8, ncols=4, frameon=False)
     ax.set_title(title, fontsize=11)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+    return fig
 
 
-__all__ = ["NRR_BANDS", "nrr_chart", "weekly_chart"]
+__all__ = ["NRR_BANDS", "nrr_chart", "target_label", "weekly_chart", "weekly_figure"]

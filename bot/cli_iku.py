@@ -152,6 +152,12 @@ def register(sub: Any) -> None:
     r.add_argument("--xlsx", type=Path, help="tulis lembar kerja Excel ke berkas ini")
     r.add_argument("--per", help="tanggal keadaan TTTT-BB-HH (bawaan: hari ini)")
 
+    c = groups.add_parser("tutup", help="kunci angka IKU yang dilaporkan untuk satu triwulan atau tahun")
+    which = c.add_mutually_exclusive_group(required=True)
+    which.add_argument("--triwulan", help="contoh 2026-Q1")
+    which.add_argument("--tahun", help="contoh 2026")
+    c.add_argument("--catatan")
+
 
 def run(args: argparse.Namespace) -> int:
     from bot.service import open_database
@@ -329,6 +335,22 @@ def _history(session: Any, office: Office, args: argparse.Namespace, today: date
     return 0
 
 
+def _tutup(session: Any, office: Office, args: argparse.Namespace, today: date) -> int:
+    if args.triwulan:
+        raw = args.triwulan.strip().upper()
+        year_text, _, quarter_text = raw.partition("-Q")
+        if not quarter_text or quarter_text not in ("1", "2", "3", "4"):
+            raise RegisterError(f"Triwulan harus berbentuk TTTT-QN (contoh 2026-Q1), bukan {args.triwulan.strip()!r}.")
+        year, quarter = rep.parse_year(year_text), int(quarter_text)
+    else:
+        year, quarter = rep.parse_year(args.tahun), None
+    who = recorder()
+    rows = rep.freeze_period(session, office, year, quarter, today, who, _now(), args.catatan)
+    label = f"triwulan {['I', 'II', 'III', 'IV'][quarter - 1]} {year}" if quarter else f"tahun {year}"
+    _say("iku_tutup", periode=label, oleh=who, per=rows[0].as_of if rows else today, angka=rows)
+    return 0
+
+
 def _report(session: Any, office: Office, args: argparse.Namespace, today: date) -> int:
     if args.per:
         today = rep.parse_date(args.per, "Tanggal keadaan")
@@ -357,6 +379,7 @@ _HANDLERS = {
     "sakip": _sakip,
     "program": _program,
     "history": _history,
+    "tutup": _tutup,
 }
 
 __all__ = ["recorder", "register", "run"]

@@ -1,5 +1,5 @@
 # `sigap skm ...`: the SKM report (terminal, JSON, XLSX, chart), the paper-form import, the
-# population per period and the printable QR code. Registered from bot/cli.py.
+# population per period, the official e-SUKMA figures (`resmi`) and the printable QR code. Registered from bot/cli.py.
 # Invariants: every message is Indonesian; a mistake the user can fix exits non-zero with
 # the reason, never a traceback; reports only read (a read-only transaction), the import
 # writes in one transaction or not at all.
@@ -161,8 +161,58 @@ def cmd_qr(args: argparse.Namespace) -> int:
         link = deep_link(settings.telegram_bot_username, service.code)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
-    write_qr(out, link, office, service)
+    from bot.settings import DEFAULT_BOT_USERNAME
+
+    if settings.telegram_bot_username == DEFAULT_BOT_USERNAME:
+        # A card printed with a name that is not the office's bot leads residents nowhere.
+        print(f"Peringatan: SIGAP_TELEGRAM_BOT_USERNAME belum diisi; tautan memakai nama bawaan "
+              f"@{DEFAULT_BOT_USERNAME}. Isi dengan nama bot kantor (tanpa @) sebelum mencetak.",
+              file=sys.stderr)
+    wa = settings.whatsapp.number if settings.whatsapp.enabled else None
+    write_qr(out, link, office, service, whatsapp_number=wa)
     print(f"Kode QR untuk {service.name} ditulis ke {out} (membuka {link}).")
+    if settings.whatsapp.enabled and not wa:
+        print("Catatan: isi SIGAP_WHATSAPP_NUMBER (mis. 6281234567890) agar kartu memuat tautan WhatsApp.",
+              file=sys.stderr)
+    return 0
+
+
+def _official_action(args: argparse.Namespace) -> tuple[str, dict]:  # type: ignore[type-arg]
+    """Run one `sigap skm resmi` action in a transaction; the template context to print."""
+    from bot import skm_official as official
+    from bot.iku_report import parse_decimal
+    from bot.service import open_database
+    from storage.iku import RegisterError
+
+    settings, office = _context()
+    db = open_database(settings)
+    try:
+        who = f"cli ({args.oleh})" if getattr(args, "oleh", None) else "cli"
+        with db.transaction() as session:
+            if args.resmi == "catat":
+                return "skm_resmi", official.record_official(
+                    session, office, official.parse_official_period(args.period),
+                    parse_decimal(args.nilai, "Nilai IKM"), official.parse_respondents(args.responden),
+                    args.dokumen, who, _now(), args.catatan)
+            if args.resmi == "hapus":
+                return "skm_resmi", official.remove_context(
+                    session, official.parse_official_period(args.period), who, _now(), args.catatan)
+            if args.resmi == "riwayat":
+                return "skm_resmi", official.history_context(session, official.parse_official_period(args.period))
+            return "skm_resmi", official.list_context(session, args.tahun)
+    except RegisterError as exc:
+        raise UserError(str(exc)) from exc
+    finally:
+        db.dispose()
+
+
+def cmd_official(args: argparse.Namespace) -> int:
+    from bot.texts import render, set_timezone, to_plain
+
+    _, office = _context()
+    set_timezone(ZoneInfo(office.timezone))
+    template, context = _official_action(args)
+    print(to_plain(render(template, **context)))
     return 0
 
 
@@ -179,7 +229,7 @@ def _guard(func):  # type: ignore[no-untyped-def]
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """The `skm` command group, added to the top-level parser of bot/cli.py."""
-    skm = sub.add_parser("skm", help="Survei Kepuasan Masyarakat: laporan, impor, populasi, QR")
+    skm = sub.add_parser("skm", help="Survei Kepuasan Masyarakat: laporan, impor, populasi, nilai resmi, QR")
     acts = skm.add_subparsers(dest="action", required=True)
 
     rep = acts.add_parser("report", help="ringkasan IKM satu periode")
@@ -203,6 +253,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     pop.add_argument("--layanan", help="kode layanan (bawaan: semua layanan)")
     pop.add_argument("jumlah", type=int, help="jumlah pengguna layanan")
     pop.set_defaults(func=_guard(cmd_population))
+
+    res = acts.add_parser("resmi", help="nilai IKM resmi dari e-SUKMA (IKU 2): catat, hapus, daftar, riwayat")
+    res_acts = res.add_subparsers(dest="resmi", required=True)
+    r_set = res_acts.add_parser("catat", help="catat (atau koreksi) nilai resmi satu periode")
+    r_set.add_argument("period", help=SKM_PERIOD_HELP)
+    r_set.add_argument("nilai", help="nilai konversi IKM 25-100 dari e-SUKMA, contoh 84,12")
+    r_set.add_argument("responden", help="jumlah responden menurut e-SUKMA")
+    r_set.add_argument("dokumen", help="dokumen sumber: nomor atau judul laporan e-SUKMA")
+    r_set.add_argument("--catatan", help="alasan atau keterangan (disimpan di riwayat)")
+    r_set.add_argument("--oleh", help="nama pencatat (disimpan di riwayat)")
+    r_del = res_acts.add_parser("hapus", help="hapus nilai resmi satu periode (riwayat tetap)")
+    r_del.add_argument("period", help=SKM_PERIOD_HELP)
+    r_del.add_argument("--catatan", help="alasan penghapusan")
+    r_del.add_argument("--oleh", help="nama pencatat")
+    r_list = res_acts.add_parser("daftar", help="nilai resmi yang berlaku")
+    r_list.add_argument("--tahun", type=int, help="hanya tahun ini (bawaan: semua)")
+    r_hist = res_acts.add_parser("riwayat", help="semua catatan satu periode, termasuk koreksi")
+    r_hist.add_argument("period", help=SKM_PERIOD_HELP)
+    res.set_defaults(func=_guard(cmd_official))
 
     qr = acts.add_parser("qr", help="kode QR cetak untuk loket layanan")
     qr.add_argument("--layanan", required=True, help="kode layanan")

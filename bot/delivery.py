@@ -8,19 +8,25 @@
 # periodic query (`drain`) and jobs handed over right after the transaction that created
 # them committed (`submit`) join the same queue, and an id is never queued twice while it
 # is queued, in flight or waiting for its sent mark (`_known`), so nothing goes out twice.
+# Several processes on one PostgreSQL register: `drain` claims what it sends with a lease
+# (storage/outbox.claim_due), and the jobs a handling transaction wrote come leased to this
+# process already; those it does not queue here (`submit`) are given back at once.
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 from bot.cards import render_card
+from bot.dialogs import deferred
 from bot.dialogs.context import Runtime
+from bot.texts import render
 from storage import outbox
 from storage.complaints import with_history
 from storage.db import Database
@@ -28,6 +34,10 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
 SETTLED_KEPT = 10_000
+# How long a claimed item is this process's to send (PostgreSQL): renewed every third of it
+# while the item is queued or in flight here, so a killed process's items are sent by
+# another (or by itself restarted) within this time.
+DEFAULT_LEASE = timedelta(seconds=30)
 
 
 class Retry(Exception):
@@ -68,8 +78,18 @@ def utcnow() -> datetime:
 
 
 class Delivery:
-    def __init__(self, db: Database, rt: Runtime, senders: dict[str, Sender], clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        db: Database,
+        rt: Runtime,
+        senders: dict[str, Sender],
+        clock: Callable[[], datetime] = utcnow,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> None:
         self.db = db
+        # None on SQLite: one process, nothing to share.
+        self.lease: timedelta | None = None if db.is_sqlite else lease
+        self._releasing: set[asyncio.Task[None]] = set()
         self.rt = rt
         self.senders = senders
         self.clock = clock
@@ -91,9 +111,18 @@ class Delivery:
         self._settled: dict[int, None] = {}
         self._marks: list[tuple[Job, int | None]] = []
         self._marker: asyncio.Task[None] | None = None
+        # Reports (deferred.KIND, digest) are built on threads of their own: several officers
+        # asking at once must not take every thread of asyncio's default pool, which the
+        # inbox batches and the sent marks of everyone else's replies run on.
+        self._builders = ThreadPoolExecutor(max_workers=2, thread_name_prefix="laporan")
 
     def wake(self) -> None:
         self._wake.set()
+
+    def holds_nothing(self) -> bool:
+        """Nothing queued, in flight, awaiting its sent mark or being given back here (on
+        PostgreSQL such items look not due in the register: their lease is in the future)."""
+        return not self._known and not self._releasing
 
     def submit(self, jobs: list[Job], undelivered: dict[tuple[str, str], set[int]]) -> None:
         """Send jobs a transaction just committed, without waiting for the next query.
@@ -104,16 +133,45 @@ class Delivery:
         to `drain`, whose query keeps the order.
         """
         held = False
+        not_mine: list[int] = []
         for job in jobs:
             key = (job.channel, job.chat_id)
-            if job.channel not in self.senders or job.id in self._known:
+            if job.id in self._known:
+                continue
+            if job.channel not in self.senders:
+                not_mine.append(job.id)
                 continue
             if not all(i in self._known or i in self._settled for i in undelivered.get(key, ())):
                 held = True
+                not_mine.append(job.id)
                 continue
             self._enqueue(job)
+        if not_mine:
+            # Leased to this process when written: give them back, for whoever sends them.
+            self._give_back(not_mine)
         if held:
             self.wake()
+
+    def _give_back(self, item_ids: list[int]) -> None:
+        if self.lease is None:
+            return
+        task = asyncio.create_task(asyncio.to_thread(self._release, item_ids))
+        self._releasing.add(task)
+        task.add_done_callback(self._released)
+
+    def _release(self, item_ids: list[int]) -> None:
+        # Not those queued here again meanwhile: they stay this process's.
+        ids = [i for i in item_ids if i not in self._known]
+        if ids:
+            with self.db.transaction() as s:
+                outbox.lease_items(s, ids, self.clock())
+
+    def _released(self, task: asyncio.Task[None]) -> None:
+        self._releasing.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # Their lease expires instead: sent a few minutes late, not lost.
+            log.error("mengembalikan sewa pesan gagal: %s", task.exception())
+        self.wake()
 
     def _enqueue(self, job: Job) -> asyncio.Task[bool]:
         key = (job.channel, job.chat_id)
@@ -131,12 +189,17 @@ class Delivery:
         for worker in workers:
             worker.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
+        self._builders.shutdown(wait=False, cancel_futures=True)
         if self._marker is not None:
             # A register that stays down must not hold up the shutdown: those few items
             # are then sent again after the restart.
             done, _ = await asyncio.wait([self._marker], timeout=5.0)
             if not done:
                 self._marker.cancel()
+        if self._releasing:
+            # The stopped chat workers gave their leased items back (PostgreSQL), so a restart
+            # or another process sends them at once; a register that is down: they expire.
+            await asyncio.wait(list(self._releasing), timeout=5.0)
 
     def _forget(self, job_id: int, settled: bool = False) -> None:
         self._known.discard(job_id)
@@ -148,13 +211,36 @@ class Delivery:
                 del self._settled[next(iter(self._settled))]
 
     async def run(self) -> None:
+        renewing = asyncio.create_task(self._renew_leases(), name="outbox leases") if self.lease else None
+        try:
+            while True:
+                self._wake.clear()
+                delay = await self.drain()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                except TimeoutError:
+                    pass
+        finally:
+            if renewing is not None:
+                renewing.cancel()
+
+    async def _renew_leases(self) -> None:
+        """Keep the leases of what is queued, in flight or awaiting its sent mark here."""
+        assert self.lease is not None
+        lease = self.lease
         while True:
-            self._wake.clear()
-            delay = await self.drain()
+            await asyncio.sleep(lease.total_seconds() / 3)
+            ids = sorted(self._known)
+            if not ids:
+                continue
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass
+                await asyncio.to_thread(self._lease, ids, lease)
+            except Exception:  # the register is away: the next round tries again
+                log.exception("memperpanjang sewa %d pesan gagal", len(ids))
+
+    def _lease(self, item_ids: list[int], lease: timedelta) -> None:
+        with self.db.transaction() as s:
+            outbox.lease_items(s, item_ids, self.clock() + lease)
 
     async def drain(self) -> float:
         """Send everything due now; returns how long to sleep before the next due item.
@@ -188,6 +274,13 @@ class Delivery:
         return max(delay, 1.0) if in_hand else delay
 
     def _due(self, now: datetime) -> list[Job]:
+        if self.lease is not None:
+            with self.db.transaction() as s:
+                return [
+                    Job(r.id, r.channel, r.chat_id, r.kind, dict(r.payload), r.attempts)
+                    for channel in self.senders
+                    for r in outbox.claim_due(s, channel, now, self.lease)
+                ]
         with self.db.reading() as s:
             return [
                 Job(r.id, r.channel, r.chat_id, r.kind, dict(r.payload), r.attempts)
@@ -222,11 +315,16 @@ class Delivery:
             log.exception("pengiriman ke %s:%s gagal", *key)
         finally:
             # Whatever is left (after a retry, or an error) goes back to the query's care.
+            left = [job.id for job in queue]
             for job in queue:
                 self._forget(job.id)
             queue.clear()
             del self._queues[key]
             del self._workers[key]
+            if left:
+                # Leased here: given back, so they go out right after the retried item
+                # instead of when their lease runs out.
+                self._give_back(left)
         return progressed
 
     async def _deliver(self, job: Job) -> bool | None:
@@ -303,12 +401,35 @@ class Delivery:
                 except EditTargetGone:
                     pass
             return await sender.send_text(job.chat_id, text, buttons)
+        if job.kind == deferred.KIND:
+            # A report built here, from a read transaction, outside the write batch.
+            first: int | None = None
+            loop = asyncio.get_running_loop()
+            for kind, payload in await loop.run_in_executor(self._builders, self._build_view, job):
+                if kind == "photo":
+                    message_id = await sender.send_photo(job.chat_id, payload["path"], payload.get("caption"))
+                else:
+                    message_id = await sender.send_text(job.chat_id, payload["text"], payload.get("buttons", []),
+                                                        bool(payload.get("force_reply")))
+                first = message_id if first is None else first
+            return first
         if job.kind == "digest":
-            text, chart, caption = await asyncio.to_thread(self._draw_digest, job)
+            text, chart, caption = await asyncio.get_running_loop().run_in_executor(
+                self._builders, self._draw_digest, job)
             message_id = await sender.send_text(job.chat_id, text, [])
             await sender.send_photo(job.chat_id, str(chart), caption)
             return message_id
         raise Undeliverable(f"jenis pesan tidak dikenal: {job.kind}")
+
+    def _build_view(self, job: Job) -> list[tuple[str, dict[str, Any]]]:
+        try:
+            with self.db.reading() as s:
+                return deferred.build(self.rt, s, job.payload)
+        except Exception:
+            # A bug or the register failing: the officer is told, not left waiting (a plain
+            # exception here would offer the item again forever).
+            log.exception("membangun %s untuk %s gagal", job.payload.get("view"), job.chat_id)
+            return [("text", {"text": render("kesalahan"), "buttons": []})]
 
     def _draw_digest(self, job: Job) -> tuple[str, Path, str]:
         from bot.digest import draw_digest  # pulls in matplotlib: only when asked

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import holidays as holidays_lib
-
 from bot.charts import weekly_chart
+from bot.iku_report import iku4_cohort, iku_table
 from bot.office import Office
 from bot.skm_summary import current_skm_period, skm_summary
 from bot.texts import render, to_plain
+from bot.workcalendar import office_days_off
 from kpi.digest import (
     DigestContent,
     IndicatorFigures,
@@ -30,6 +30,7 @@ from kpi.digest import (
     assemble,
 )
 from kpi.periods import Period, parse_period, period_containing, previous, weeks_back
+from kpi.resolution import ResolutionCounts
 from kpi.rounding import round_half_up
 from kpi.skm_questionnaire import UNSUR_BY_CODE
 from storage import digest_stats
@@ -68,9 +69,8 @@ class Digest:
         return path
 
 
-def _indicators(session: Session, office: Office, year: int, today: date) -> list[IndicatorFigures]:
-    from bot.iku_report import iku_table
-
+def _indicators(session: Session, office: Office, year: int, today: date,
+                iku4_ytd: ResolutionCounts) -> list[IndicatorFigures]:
     return [
         IndicatorFigures(
             code=row.code,
@@ -81,7 +81,7 @@ def _indicators(session: Session, office: Office, year: int, today: date) -> lis
             capaian=row.capaian,
             band=row.band,
         )
-        for row in iku_table(session, office, year, today)
+        for row in iku_table(session, office, year, today, year_only=True, iku4_ytd=iku4_ytd)
     ]
 
 
@@ -115,25 +115,29 @@ def build_digest(
         raise ValueError(f"Ringkasan mingguan memerlukan periode minggu, bukan {week}")
     tz = ZoneInfo(office.timezone)
     if holidays is None:
-        holidays = holidays_lib.country_holidays("ID")
+        holidays = office_days_off(office)
     start, end = week.start(tz), week.end(tz)
     today = now.astimezone(tz).date()
     # As of the end of the week, or now if the week is not over yet (`--week` this week).
     as_of = min(today, week.last_day())
     year = week.year  # the ISO week-year
-    year_period = Period("year", year)
-    year_end = min(end, year_period.end(tz))
 
     counts = digest_stats.week_counts(session, start, end)
     open_ = digest_stats.open_counts(session, today, limit=OVERDUE_SHOWN)
-    resolution = digest_stats.resolution_figures(session, year_period.start(tz), year_end, tz, holidays)
+    # IKU 4 of the year as of the same date and by the same cohort as the IKU table below,
+    # so the digest shows one value for it (bot.iku_report.iku4_cohort).
+    cohort = iku4_cohort(office, year, as_of)
+    resolution = digest_stats.resolution_figures(
+        session, cohort.start, cohort.end, tz, holidays,
+        cutoff=cohort.cutoff, definition=office.iku4_definition, carry_from=cohort.carry_from,
+    )
     weeks = weeks_back(week, CHART_WEEKS)
     buckets = digest_stats.weekly_series(session, [w.start(tz) for w in weeks] + [end])
     series = [
         WeekPoint(w, b.received, b.resolved, b.counted, b.cohort_resolved)
         for w, b in zip(weeks, buckets, strict=True)
     ]
-    indicators = _indicators(session, office, year, as_of)
+    indicators = _indicators(session, office, year, as_of, resolution.counts)
     iku4 = next((i for i in indicators if i.code == IKU4), None)
     target = iku4.target if iku4 is not None else None
     definition = office.iku_def(IKU4)

@@ -7,6 +7,12 @@
 #   (kpi.capaian.ratio_value), never by averaging quarterly percentages; count indicators
 #   (IKU 1) sum; IKU 2 is the IKM of the quarter / the year's pooled responses; IKU 5 is the
 #   year's SAKIP score (no quarters). A triwulan that has not started on `today` is None.
+# - As of a date (`today`, `--per`): the cut-off is the end of that local day, or the
+#   period's last moment if earlier. A triwulan's IKU 4 counts the complaints received in it
+#   with their status on its last day (storage.complaint_stats, from the status history); the
+#   year to date counts the year's complaints with their status on the as-of date; IKU 2
+#   counts survey answers by their survey date, never after the as-of date. Re-running a past
+#   year gives the figures that were true on its 31 December.
 # - Values are exact until here: realisation and capaian are Decimals of 28 significant
 #   digits (capaian computed from the exact Fraction); only display rounds (half up).
 # - The target of a code and year is the register's (sigap iku target set) if one is
@@ -16,21 +22,22 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.office import Office
-from bot.skm_summary import skm_summary
+from bot.skm_official import apply_official
 from bot.texts import angka
 from kpi.capaian import DEFAULT_BANDS, band, capaian, program_achieved, ratio_value, sum_count
+from kpi.ikm import IkmResult, NoResponsesError, compute_ikm, weight_from_setting
 from kpi.periods import Period, quarters_of
 from kpi.resolution import ResolutionCounts, resolution_rate, within_standard_share
 from kpi.rounding import round_half_up, to_decimal
 from kpi.sakip import sakip_grade
-from storage import complaint_stats, iku
+from storage import complaint_stats, iku, iku_frozen, skm_stats
 from storage.complaint_stats import ExcludedComplaint
 from storage.iku import RegisterError
 from storage.models import ProgramIndicator
@@ -77,7 +84,7 @@ class _Realisation:
     detail: dict[str, Any]
 
 
-_Source = Callable[["Session", Office, int, list[int], ZoneInfo], _Realisation]
+_Source = Callable[["Session", Office, int, list[int], ZoneInfo, date], _Realisation]
 
 
 def _pct(value: Fraction | None) -> Fraction | None:
@@ -88,40 +95,58 @@ def _qkey(index: int) -> str:
     return f"q{index}"
 
 
-def _documents(session: Session, office: Office, year: int, started: list[int], tz: ZoneInfo) -> _Realisation:
-    counts = iku.document_counts(session, year)
+def _documents(session: Session, office: Office, year: int, started: list[int], tz: ZoneInfo,
+               as_of: date) -> _Realisation:
+    counts = iku.document_counts(session, year, as_of)
     quarters = {q: (Fraction(counts[q]) if q in started else None) for q in range(1, 5)}
     ytd = Fraction(sum_count(counts[q] for q in started)) if started else None
     return _Realisation(quarters, ytd, {
         "sumber": "dokumen",
         "counts": {_qkey(q): counts[q] for q in range(1, 5)},
-        "by_type": iku.document_counts_by_type(session, year),
+        "by_type": iku.document_counts_by_type(session, year, as_of),
     })
 
 
-def _skm(session: Session, office: Office, year: int, started: list[int], tz: ZoneInfo) -> _Realisation:
+def _ikm_between(session: Session, office: Office, first: date, last: date) -> tuple[int, IkmResult | None]:
+    """Respondents and IKM of the answers dated first..last (SkmResponse.tanggal)."""
+    totals = skm_stats.unsur_totals(session, first, last)
+    try:
+        result = compute_ikm(totals.sums, totals.counts, weight_from_setting(office.skm_weight))
+    except NoResponsesError:
+        result = None
+    return totals.respondents, result
+
+
+def _skm(session: Session, office: Office, year: int, started: list[int], tz: ZoneInfo,
+         as_of: date, year_only: bool = False) -> _Realisation:
+    # Answers count by their survey date, within the period and not after the as-of date.
     quarters: dict[int, Fraction | None] = dict.fromkeys(range(1, 5))
     respondents: dict[str, int] = {}
-    for q in started:
-        summary = skm_summary(session, office, Period("quarter", year, q))
-        respondents[_qkey(q)] = summary.respondents
-        quarters[q] = Fraction(summary.result.konversi) if summary.result else None
+    for q in ([] if year_only else started):
+        period = Period("quarter", year, q)
+        n, result = _ikm_between(session, office, period.first_day(), min(period.last_day(), as_of))
+        respondents[_qkey(q)] = n
+        quarters[q] = Fraction(result.konversi) if result else None
     ytd: Fraction | None = None
     mutu = kinerja = None
     if started:
         # The year's IKM pools the year's responses; it is not a mean of quarterly indices.
-        summary = skm_summary(session, office, Period("year", year))
-        respondents["ytd"] = summary.respondents
-        if summary.result is not None:
-            ytd = Fraction(summary.result.konversi)
-            mutu, kinerja = summary.result.mutu, summary.result.kinerja
-    return _Realisation(quarters, ytd, {
+        year_period = Period("year", year)
+        n, result = _ikm_between(session, office, year_period.first_day(), min(year_period.last_day(), as_of))
+        respondents["ytd"] = n
+        if result is not None:
+            ytd = Fraction(result.konversi)
+            mutu, kinerja = result.mutu, result.kinerja
+    # The official e-SUKMA figure of an ended period takes the place of SIGAP's own (issue 9).
+    quarters, ytd, detail = apply_official(session, year, as_of, quarters, ytd, {
         "sumber": "skm", "respondents": respondents, "mutu": mutu, "kinerja": kinerja,
     })
+    return _Realisation(quarters, ytd, detail)
 
 
-def _activities(session: Session, office: Office, year: int, started: list[int], tz: ZoneInfo) -> _Realisation:
-    c = iku.activity_counts(session, year)
+def _activities(session: Session, office: Office, year: int, started: list[int], tz: ZoneInfo,
+                as_of: date) -> _Realisation:
+    c = iku.activity_counts(session, year, as_of)
     quarters: dict[int, Fraction | None] = {
         q: (_pct(ratio_value([c.facilitated[q]], [c.planned[q]])) if q in started else None)
         for q in range(1, 5)
@@ -152,34 +177,65 @@ def _sum_counts(parts: Sequence[ResolutionCounts]) -> ResolutionCounts:
     )
 
 
-def _complaints(session: Session, office: Office, year: int, started: list[int], tz: ZoneInfo) -> _Realisation:
+def cutoff_of(as_of: date, tz: ZoneInfo) -> datetime:
+    """The end of the as-of day on the office's wall clock (the next local midnight)."""
+    return datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=tz)
+
+
+def iku4_cohort(office: Office, year: int, as_of: date) -> complaint_stats.Cohort:
+    """IKU 4's year-to-date cohort: the year's complaints (and, under the carry-over rule
+    bawa_sisa, those still open on 1 January), as of the as-of date or 31 December."""
+    tz = ZoneInfo(office.timezone)
+    year_period = Period("year", year)
+    cutoff = min(cutoff_of(as_of, tz), year_period.end(tz))
+    carry = year_period.start(tz) if office.iku4_carry_over == "bawa_sisa" else None
+    return complaint_stats.Cohort(year_period.start(tz), cutoff, cutoff, carry)
+
+
+def _complaints(session: Session, office: Office, year: int, started: list[int], tz: ZoneInfo,
+                as_of: date, year_only: bool = False, ytd: ResolutionCounts | None = None) -> _Realisation:
+    definition = office.iku4_definition
     quarters: dict[int, Fraction | None] = dict.fromkeys(range(1, 5))
-    detail: dict[str, Any] = {"sumber": "pengaduan"}
+    detail: dict[str, Any] = {
+        "sumber": "pengaduan", "definisi": definition,
+        "definisi_rumus": complaint_stats.DEFINITIONS[definition],
+        "lintas_tahun": office.iku4_carry_over,
+    }
     if not started:
         return _Realisation(quarters, None, detail)
-    by_q = complaint_stats.resolution_by_quarter(session, year, tz)
+    cohort = iku4_cohort(office, year, as_of)
+    if year_only:
+        # The digest's line per indicator: the year to date only, from the counts it already
+        # has (the same cohort and cut-off), with no breakdown.
+        total = ytd if ytd is not None else complaint_stats.cohort_counts(session, cohort, tz, definition)
+        detail.update(counts=total, numerators={"ytd": total.resolved}, denominators={"ytd": total.counted})
+        return _Realisation(quarters, _pct(resolution_rate(total)), detail)
+    by_q = complaint_stats.resolution_by_quarter(session, year, tz, as_of=cohort.cutoff, definition=definition,
+                                                 carry_over=office.iku4_carry_over)
     for q in started:
         quarters[q] = _pct(resolution_rate(by_q[q]))
-    parts = [by_q[q] for q in started]
-    ytd = _pct(ratio_value([p.resolved for p in parts], [p.counted for p in parts]))
-    total = _sum_counts(parts)
-    start, end = Period("year", year).start(tz), Period("quarter", year, max(started)).end(tz)
+    # The year to date is its own cohort as of the as-of date (a complaint received in Q1 and
+    # resolved in Q2 is unresolved in Q1 and resolved in the year), not the sum of quarters.
+    total = complaint_stats.cohort_counts(session, cohort, tz, definition)
     share = within_standard_share(total)
+    same = (cohort.start, cohort.end)
+    as_of_kw: dict[str, Any] = {"cutoff": cohort.cutoff, "definition": definition, "carry_from": cohort.carry_from}
     detail.update(
         counts=total,
         counts_by_quarter={_qkey(q): by_q[q] for q in started},
         numerators={**{_qkey(q): by_q[q].resolved for q in started}, "ytd": total.resolved},
         denominators={**{_qkey(q): by_q[q].counted for q in started}, "ytd": total.counted},
         within_standard_pct=None if share is None else to_decimal(share * 100),
-        excluded=complaint_stats.excluded_complaints(session, start, end, limit=EXCLUDED_LIST_LIMIT),
+        excluded=complaint_stats.excluded_complaints(session, *same, limit=EXCLUDED_LIST_LIMIT, **as_of_kw),
         excluded_total=total.excluded_duplicate + total.excluded_forwarded,
-        by_channel=complaint_stats.resolution_by(session, start, end, tz, "channel"),
-        by_desa=complaint_stats.resolution_by(session, start, end, tz, "desa"),
+        by_channel=complaint_stats.resolution_by(session, *same, tz, "channel", **as_of_kw),
+        by_desa=complaint_stats.resolution_by(session, *same, tz, "desa", **as_of_kw),
     )
-    return _Realisation(quarters, ytd, detail)
+    return _Realisation(quarters, _pct(resolution_rate(total)), detail)
 
 
-def _sakip(session: Session, office: Office, year: int, started: list[int], tz: ZoneInfo) -> _Realisation:
+def _sakip(session: Session, office: Office, year: int, started: list[int], tz: ZoneInfo,
+           as_of: date) -> _Realisation:
     row = iku.sakip_for(session, year)
     quarters: dict[int, Fraction | None] = dict.fromkeys(range(1, 5))
     if row is None:
@@ -197,7 +253,8 @@ def program_capaian(p: ProgramIndicator) -> Decimal | None:
     return capaian(p.realisation, p.target, p.higher_is_better)
 
 
-def _programs(session: Session, office: Office, year: int, started: list[int], tz: ZoneInfo) -> _Realisation:
+def _programs(session: Session, office: Office, year: int, started: list[int], tz: ZoneInfo,
+              as_of: date) -> _Realisation:
     # Program indicators are tens per year and their capaian needs exact decimal arithmetic
     # in both directions, so this one is computed row by row on purpose.
     programs = iku.current(session, ProgramIndicator, year)
@@ -217,7 +274,8 @@ def _programs(session: Session, office: Office, year: int, started: list[int], t
     })
 
 
-def _not_computed(session: Session, office: Office, year: int, started: list[int], tz: ZoneInfo) -> _Realisation:
+def _not_computed(session: Session, office: Office, year: int, started: list[int], tz: ZoneInfo,
+                  as_of: date) -> _Realisation:
     return _Realisation(dict.fromkeys(range(1, 5)), None, {"sumber": None})
 
 
@@ -232,34 +290,103 @@ SOURCES: dict[str, _Source] = {
 }
 
 
-def iku_table(session: Session, office: Office, year: int, today: date) -> list[IkuRow]:
+def iku_table(session: Session, office: Office, year: int, today: date, *, year_only: bool = False,
+              iku4_ytd: ResolutionCounts | None = None) -> list[IkuRow]:
+    """The six IKU as of `today`. year_only: the year-to-date values without the quarters
+    and breakdowns (the digest), IKU 4 from `iku4_ytd` when the caller counted it already
+    (for bot.iku_report.iku4_cohort of the same date)."""
     tz = ZoneInfo(office.timezone)
     started = [p.index for p in quarters_of(year) if p.first_day() <= today]
     registered = iku.targets(session, year)
     rows: list[IkuRow] = []
+    frozen = iku_frozen.frozen_for_year(session, year)
     for d in office.iku:
-        real = SOURCES.get(d.code, _not_computed)(session, office, year, started, tz)
+        source = SOURCES.get(d.code, _not_computed)
+        if source is _complaints:
+            real = _complaints(session, office, year, started, tz, today, year_only, iku4_ytd)
+        elif source is _skm:
+            real = _skm(session, office, year, started, tz, today, year_only)
+        else:
+            real = source(session, office, year, started, tz, today)
         entry = registered.get(d.code)
         target = entry.value if entry is not None else d.targets.get(year)
         cap = None
         if real.ytd is not None and target is not None:
-            cap = capaian(real.ytd, target, d.higher_is_better)
+            cap = capaian(real.ytd, target, d.higher_is_better, office.capaian_floor_zero)
         label = band(cap, office.bands or DEFAULT_BANDS) if cap is not None else None
         detail = dict(real.detail)
         detail["target_source"] = "register" if entry is not None else (
             "berkas kantor" if target is not None else None)
-        detail["attention"] = cap is not None and cap < office.attention_threshold
+        # On the value as shown, like the band: "76,00" is never flagged as under 76.
+        detail["attention"] = cap is not None and shown(cap) < office.attention_threshold  # type: ignore[operator]
         realisation: dict[str, Decimal | None] = {
             _qkey(q): (None if real.quarters[q] is None else to_decimal(real.quarters[q]))  # type: ignore[arg-type]
             for q in range(1, 5)
         }
         realisation["ytd"] = None if real.ytd is None else to_decimal(real.ytd)
+        detail["frozen"] = _overlay_frozen(frozen, d.code, d.kind, year, today, realisation)
+        if "ytd" in detail["frozen"] and realisation["ytd"] is not None and target is not None:
+            # The year as reported: its capaian and band follow the frozen value.
+            cap = capaian(realisation["ytd"], target, d.higher_is_better, office.capaian_floor_zero)
+            label = band(cap, office.bands or DEFAULT_BANDS) if cap is not None else None
+            detail["attention"] = cap is not None and shown(cap) < office.attention_threshold  # type: ignore[operator]
         rows.append(IkuRow(
             code=d.code, sasaran=d.sasaran, name=d.name, unit=d.unit,
             higher_is_better=d.higher_is_better, kind=d.kind, target=target,
             realisation=realisation, capaian=cap, band=label, detail=detail,
         ))
     return rows
+
+
+def _overlay_frozen(frozen: dict[tuple[str, str], Any], code: str, kind: str, year: int, as_of: date,
+                    realisation: dict[str, Decimal | None]) -> dict[str, dict[str, Any]]:
+    """Put the frozen value of each period over as of its end in place of the live one, and
+    say what the live value is now and by how much it differs (shown values, 2 decimals)."""
+    out: dict[str, dict[str, Any]] = {}
+    periods = [(_qkey(q.index), q) for q in quarters_of(year)] + [("ytd", Period("year", year))]
+    for key, period in periods:
+        f = frozen.get((code, period.code))
+        if f is None or as_of < period.last_day():
+            continue
+        live = realisation.get(key)
+        differs = shown(live, kind) != shown(f.value, kind)
+        out[key] = {
+            "period": period.code, "label": _period_label(period), "value": f.value, "live": live,
+            "differs": differs,
+            "difference": (shown(live, kind) - shown(f.value, kind))  # type: ignore[operator]
+            if differs and live is not None and f.value is not None else None,
+            "numerator": f.numerator, "denominator": f.denominator, "by": f.frozen_by,
+            "at": f.frozen_at, "note": f.note, "definition": f.definition,
+        }
+        realisation[key] = f.value
+    return out
+
+
+def _period_label(period: Period) -> str:
+    return f"TW {_ROMAN[period.index - 1]} {period.year}" if period.kind == "quarter" else f"tahun {period.year}"
+
+
+def freeze_period(session: Session, office: Office, year: int, quarter: int | None, today: date, by: str,
+                  at: datetime, note: str | None) -> list[Any]:
+    """`sigap iku tutup`: record the figures of a finished triwulan (or year) as reported,
+    i.e. as of its last day."""
+    period = Period("quarter", year, quarter) if quarter else Period("year", year)
+    if today < period.last_day():
+        raise RegisterError(
+            f"{_period_label(period).capitalize()} belum berakhir (hari terakhirnya {period.last_day().isoformat()})."
+        )
+    key = _qkey(quarter) if quarter else "ytd"
+    figures = []
+    for r in iku_table(session, office, year, period.last_day()):
+        if key in r.detail.get("frozen", {}):
+            raise RegisterError(f"{r.code} {_period_label(period)} sudah dikunci.")
+        nums, dens = r.detail.get("numerators") or {}, r.detail.get("denominators") or {}
+        figures.append(iku_frozen.Figure(
+            code=r.code, period=period.code, as_of=period.last_day(), value=shown(r.realisation.get(key), r.kind),
+            numerator=nums.get(key), denominator=dens.get(key),
+            definition=r.detail.get("definisi"),
+        ))
+    return iku_frozen.freeze(session, figures, by, at, note)
 
 
 def target_list(session: Session, office: Office, year: int) -> list[dict[str, Any]]:
@@ -357,6 +484,8 @@ def base_context() -> dict[str, Any]:
 
 def report_context(rows: Sequence[IkuRow], office: Office, year: int, today: date) -> dict[str, Any]:
     started = [p for p in quarters_of(year) if p.first_day() <= today]
+    # A past year is reported as of its 31 December (what the figures are as of).
+    today = min(today, Period("year", year).last_day())
     return {
         **base_context(),
         "kantor": office.name,

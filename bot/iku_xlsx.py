@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from bot.iku_report import IkuRow, shown
 from bot.office import Office
+from bot.skm_official import add_official_sheet
 from bot.texts import tanggal
 
 HEADERS = (
@@ -42,8 +43,14 @@ def write_iku_xlsx(path: Path, rows: Sequence[IkuRow], office: Office, year: int
     ws.title = f"IKU {year}"
     ws["A1"] = f"PENGUKURAN KINERJA {office.name.upper()}"
     ws["A1"].font = Font(bold=True, size=13)
-    ws["A2"] = f"Tahun {year}, keadaan {tanggal(today)}"
+    ws["A2"] = f"Tahun {year}, keadaan {tanggal(min(today, date(year, 12, 31)))}"
     ws["A2"].font = Font(italic=True)
+    iku4 = next((r.detail for r in rows if r.detail.get("sumber") == "pengaduan"), None)
+    if iku4 is not None and iku4.get("definisi"):
+        # Which definition produced the IKU 4 number (README "The IKU 4 definition in use").
+        ws["A3"] = (f"Definisi IKU 4 ({iku4['definisi']}): {iku4['definisi_rumus']}; "
+                    "status per tanggal keadaan, dari riwayat status.")
+        ws["A3"].font = Font(italic=True)
     for col, (title, width) in enumerate(zip(HEADERS, WIDTHS, strict=True), start=1):
         cell = ws.cell(row=HEADER_ROW, column=col, value=title)
         cell.font = Font(bold=True)
@@ -77,4 +84,5 @@ def write_iku_xlsx(path: Path, rows: Sequence[IkuRow], office: Office, year: int
     for i, e in enumerate(excluded or [], start=2):
         for col, value in enumerate((e.ticket, e.status, e.reason), start=1):
             ex.cell(row=i, column=col, value=value).border = BORDER
+    add_official_sheet(wb, rows)  # IKU 2: official e-SUKMA figures beside SIGAP's own
     wb.save(path)

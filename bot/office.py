@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -87,10 +87,30 @@ class Office:
     iku6_threshold: Decimal = Decimal(100)
     attention_threshold: Decimal = Decimal(76)
     iku: tuple[IkuDef, ...] = ()
+    # IKU 4 definition and carry-over rule (storage.complaint_stats.DEFINITIONS /
+    # CARRY_OVER_RULES; README "The IKU 4 definition in use"); lower-is-better capaian floored at 0.
+    iku4_definition: str = "bawaan"
+    iku4_carry_over: str = "tahun_masuk"
+    capaian_floor_zero: bool = True
     # Weekly digest
     digest_weekday: int = 0  # Monday
     digest_time: time = time(7, 0)
     digest_max_late_hours: int = 48
+    # The deadline clock (bot/workcalendar.py; README "Deadlines and working days"):
+    # holidays-package categories that are days off ("public" = libur nasional, "government"
+    # = cuti bersama), single extra days off and cancelled ones, the resolution standard.
+    holiday_categories: tuple[str, ...] = ("public", "government")
+    extra_holidays: tuple[date, ...] = ()
+    cancelled_holidays: tuple[date, ...] = ()
+    resolve_days: int = 60
+    resolve_working_days: bool = False
+    resolve_tiers: tuple[tuple[str, int], ...] = ()  # (category code or kind, days)
+    # Deadline reminders (bot/jobs/reminders_job.py): office hours on working days, and how
+    # many working days after a deadline passed the pimpinan chats are told.
+    reminders_on: bool = True
+    reminder_from: time = time(8, 0)
+    reminder_until: time = time(15, 0)
+    escalation_days: int = 2
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
 
     def category_name(self, code: str) -> str:
@@ -123,6 +143,20 @@ def _get(data: dict[str, Any], path: str, kind: type) -> Any:
     return node
 
 
+def _fits_the_register(desa: tuple[str, ...], categories: list[Category], services: tuple[Service, ...]) -> None:
+    # These codes and names are stored in String(n) columns: too long, and PostgreSQL would
+    # refuse every complaint or survey that uses them (SQLite would not), so refuse the file.
+    from storage.lengths import limit
+    from storage.models import Complaint, SkmResponse
+
+    checks = [("kantor.desa", d, limit(Complaint.desa)) for d in desa]
+    checks += [("pengaduan.kategori.kode", c.code, limit(Complaint.category)) for c in categories]
+    checks += [("skm.layanan.kode", sv.code, limit(SkmResponse.service)) for sv in services]
+    for where, value, longest in checks:
+        if longest is not None and len(value) > longest:
+            raise OfficeFileError(f"Berkas kantor: {where} '{value[:20]}...' paling banyak {longest} karakter.")
+
+
 def load_office(path: Path | None = None) -> Office:
     path = path or DEFAULT_OFFICE_FILE
     try:
@@ -142,12 +176,14 @@ def load_office(path: Path | None = None) -> Office:
         raise OfficeFileError("Berkas kantor: daftar desa dan kategori tidak boleh kosong.")
     skm = _skm(data)
     iku = _iku(data)
+    _fits_the_register(desa, categories, skm.get("services", ()))
     digest = _digest(data)
     retention = _retention(data, skm.get("skm_retention_days", 365))
     return Office(
         **skm,
         **iku,
         **digest,
+        **_deadline_clock(data),
         retention=retention,
         name=_get(data, "kantor.nama", str),
         kecamatan=_get(data, "kantor.kecamatan", str),
@@ -256,7 +292,94 @@ def _iku(data: dict[str, Any]) -> dict[str, Any]:
         "iku6_threshold": _decimal(_get(data, "iku.ambang_program_tercapai", int), "iku.ambang_program_tercapai"),
         "attention_threshold": _decimal(_get(data, "iku.ambang_perhatian", int), "iku.ambang_perhatian"),
         "iku": tuple(defs),
+        **_iku_rules(data["iku"]),
     }
+
+
+IKU4_DEFINITIONS = ("bawaan", "keputusan", "ditolak_ditangani")
+IKU4_CARRY_OVER = ("tahun_masuk", "bawa_sisa")
+
+
+def _iku_rules(section: dict[str, Any]) -> dict[str, Any]:
+    """Optional keys of [iku]: definisi_iku4, lintas_tahun, capaian_minimum_nol."""
+    definition = section.get("definisi_iku4", "bawaan")
+    if definition not in IKU4_DEFINITIONS:
+        raise OfficeFileError(f"Berkas kantor: iku.definisi_iku4 harus salah satu dari {', '.join(IKU4_DEFINITIONS)}.")
+    carry = section.get("lintas_tahun", "tahun_masuk")
+    if carry not in IKU4_CARRY_OVER:
+        raise OfficeFileError(f"Berkas kantor: iku.lintas_tahun harus salah satu dari {', '.join(IKU4_CARRY_OVER)}.")
+    floor = section.get("capaian_minimum_nol", True)
+    if not isinstance(floor, bool):
+        raise OfficeFileError("Berkas kantor: iku.capaian_minimum_nol harus true atau false.")
+    return {"iku4_definition": definition, "iku4_carry_over": carry, "capaian_floor_zero": floor}
+
+
+def _dates(raw: Any, path: str) -> tuple[date, ...]:
+    if not isinstance(raw, list):
+        raise OfficeFileError(f"Berkas kantor: '{path}' harus berupa daftar tanggal.")
+    out = []
+    for item in raw:
+        if isinstance(item, date):  # TOML local date: 2026-10-05
+            out.append(item)
+            continue
+        try:
+            out.append(date.fromisoformat(str(item)))
+        except ValueError as exc:
+            raise OfficeFileError(f"Berkas kantor: '{path}': {item!r} bukan tanggal TTTT-BB-HH.") from exc
+    return tuple(out)
+
+
+def _clock_time(raw: Any, path: str) -> time:
+    try:
+        return time.fromisoformat(str(raw))
+    except ValueError as exc:
+        raise OfficeFileError(f"Berkas kantor: {path} harus berbentuk JJ:MM, bukan {raw!r}.") from exc
+
+
+def _deadline_clock(data: dict[str, Any]) -> dict[str, Any]:
+    """[hari_kerja], [pengaduan] batas_penyelesaian_* and [pengingat]; all optional, with the
+    defaults of the Office dataclass, so an older office file keeps working."""
+    out: dict[str, Any] = {}
+    days_off = data.get("hari_kerja", {})
+    if "kategori_libur" in days_off:
+        cats = days_off["kategori_libur"]
+        if not isinstance(cats, list) or not all(isinstance(c, str) for c in cats):
+            raise OfficeFileError("Berkas kantor: hari_kerja.kategori_libur harus daftar teks.")
+        from bot.workcalendar import check_categories
+
+        out["holiday_categories"] = check_categories(tuple(cats))
+    if "libur_tambahan" in days_off:
+        out["extra_holidays"] = _dates(days_off["libur_tambahan"], "hari_kerja.libur_tambahan")
+    if "bukan_libur" in days_off:
+        out["cancelled_holidays"] = _dates(days_off["bukan_libur"], "hari_kerja.bukan_libur")
+    complaints = data.get("pengaduan", {})
+    if "batas_penyelesaian_hari" in complaints:
+        out["resolve_days"] = _get(data, "pengaduan.batas_penyelesaian_hari", int)
+        if out["resolve_days"] < 1:
+            raise OfficeFileError("Berkas kantor: pengaduan.batas_penyelesaian_hari harus paling sedikit 1.")
+    if "penyelesaian_hari_kerja" in complaints:
+        out["resolve_working_days"] = _get(data, "pengaduan.penyelesaian_hari_kerja", bool)
+    if "batas_penyelesaian_per_kategori" in complaints:
+        tiers = _get(data, "pengaduan.batas_penyelesaian_per_kategori", dict)
+        for key, value in tiers.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise OfficeFileError(
+                    f"Berkas kantor: pengaduan.batas_penyelesaian_per_kategori.{key} harus bilangan >= 1."
+                )
+        out["resolve_tiers"] = tuple((str(k), int(v)) for k, v in tiers.items())
+    if "pengingat" in data:
+        section = data["pengingat"]
+        if "aktif" in section:
+            out["reminders_on"] = _get(data, "pengingat.aktif", bool)
+        if "jam_mulai" in section:
+            out["reminder_from"] = _clock_time(section["jam_mulai"], "pengingat.jam_mulai")
+        if "jam_selesai" in section:
+            out["reminder_until"] = _clock_time(section["jam_selesai"], "pengingat.jam_selesai")
+        if "eskalasi_hari_kerja" in section:
+            out["escalation_days"] = _get(data, "pengingat.eskalasi_hari_kerja", int)
+            if out["escalation_days"] < 1:
+                raise OfficeFileError("Berkas kantor: pengingat.eskalasi_hari_kerja harus paling sedikit 1.")
+    return out
 
 
 def _digest(data: dict[str, Any]) -> dict[str, Any]:
@@ -284,12 +407,20 @@ def _retention(data: dict[str, Any], survey_days: int) -> RetentionPolicy:
         key: _get(data, f"retensi.{key}", int)
         for key in ("identitas_pelapor_hari", "foto_hari", "pesan_masuk_hari", "pesan_keluar_hari", "percakapan_hari")
     }
+    # Added later (issue 12): optional, so an older office file keeps working with the defaults.
+    defaults = RetentionPolicy()
+    for key, default in (("uraian_hari", defaults.description_days), ("lokasi_hari", defaults.location_days),
+                         ("catatan_hari", defaults.note_days)):
+        days[key] = _get(data, f"retensi.{key}", int) if key in data["retensi"] else default
     for key, value in days.items():
         if value < 1:
             raise OfficeFileError(f"Berkas kantor: retensi.{key} harus paling sedikit 1 hari.")
     return RetentionPolicy(
         reporter_identity_days=days["identitas_pelapor_hari"],
         photo_days=days["foto_hari"],
+        description_days=days["uraian_hari"],
+        location_days=days["lokasi_hari"],
+        note_days=days["catatan_hari"],
         inbox_days=days["pesan_masuk_hari"],
         outbox_days=days["pesan_keluar_hari"],
         dialog_days=days["percakapan_hari"],

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.office import Office
+from bot.texts import render, to_plain
 from storage.db import Database
 from storage.retention import RetentionReport, delete_files, purge
 
@@ -20,25 +21,32 @@ def run_retention(db: Database, office: Office, now: datetime, data_dir: Path, *
             s.rollback()
     if not dry_run and report.files_to_delete:
         delete_files(report.files_to_delete)
+    if not dry_run:
+        db.truncate_wal()
     if report.total and not dry_run:
         log.info(
-            "Retensi: %d identitas dihapus, %d foto, %d pesan masuk, %d pesan keluar, %d percakapan, %d tautan survei",
-            report.identities_erased, report.photos_removed, report.inbox_cleared,
+            "Retensi: %d identitas dihapus, %d isi laporan pelapor terhapus, %d uraian, %d lokasi, %d catatan, "
+            "%d foto, %d pesan masuk, %d pesan keluar, %d percakapan, %d tautan survei",
+            report.identities_erased, report.erased_reporters_cases, report.descriptions_erased,
+            report.locations_erased, report.notes_erased, report.photos_removed, report.inbox_cleared,
             report.outbox_cleared, report.dialogs_dropped, report.survey_links_dropped,
         )
     return report
 
 
 def describe(report: RetentionReport, *, dry_run: bool) -> str:
-    head = "Akan dihapus (uji coba, tidak ada yang diubah):" if dry_run else "Dihapus:"
-    return "\n".join(
-        [
-            head,
-            f"  identitas pelapor      : {report.identities_erased}",
-            f"  foto laporan           : {report.photos_removed}",
-            f"  pesan masuk            : {report.inbox_cleared}",
-            f"  pesan keluar           : {report.outbox_cleared}",
-            f"  percakapan terbengkalai: {report.dialogs_dropped}",
-            f"  tautan survei ke chat  : {report.survey_links_dropped}",
-        ]
-    )
+    """What each rule removed (or, in a dry run, would remove, with the tickets)."""
+    t = report.tickets
+    rows = [
+        ("identitas pelapor", report.identities_erased, []),
+        ("isi (pelapor dihapus)", report.erased_reporters_cases, t.get("pelapor_dihapus", [])),
+        ("uraian laporan", report.descriptions_erased, t.get("uraian", [])),
+        ("alamat dan titik GPS", report.locations_erased, t.get("lokasi", [])),
+        ("catatan status", report.notes_erased, t.get("catatan", [])),
+        ("foto laporan", report.photos_removed, t.get("foto", [])),
+        ("pesan masuk", report.inbox_cleared, []),
+        ("pesan keluar", report.outbox_cleared, []),
+        ("percakapan terbengkalai", report.dialogs_dropped, []),
+        ("tautan survei ke chat", report.survey_links_dropped, []),
+    ]
+    return to_plain(render("retensi_ringkasan", uji=dry_run, baris=rows))

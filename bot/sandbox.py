@@ -42,6 +42,8 @@ HELP = """Perintah sandbox:
   35 tahun           angka yang bukan nomor tombol (mis. usia di survei): tambahkan satuannya
   /survei            survei kepuasan (SKM); petugas: /skm_kertas input formulir kertas, /ikm
   /foto [keterangan] kirim foto; /lokasi LAT LON kirim lokasi; /stiker kirim stiker
+  baris \\          akhiri baris dengan \\ untuk pesan beberapa baris (mis. catatan petugas);
+                   \\n di dalam teks juga menjadi baris baru
   /keluar            selesai
 Selain itu, apa pun yang Anda ketik dikirim ke bot (mulai dengan /start)."""
 
@@ -73,15 +75,18 @@ def with_whatsapp(settings: Settings, emu: GraphApiEmulator, verify_token: str) 
 
 
 class Terminal:
-    def __init__(self, emu: BotApiEmulator, out=sys.stdout) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, emu: BotApiEmulator, out=None) -> None:  # type: ignore[no-untyped-def]
         self.emu = emu
-        self.out = out
+        # sys.stdout as it is now, not as it was at import (tests capture and close it).
+        self.out = out if out is not None else sys.stdout
         self.shown = 0
         self.role = "warga"
         self.chat = WARGA
         self.last_buttons: dict[int, tuple[int, list[tuple[str, str | None]]]] = {}
         self.wa: SandboxUser | None = None
         self.pending: list[asyncio.Task[str | None]] = []
+        # Lines ended with "\\" so far: one message of several lines (an officer's note).
+        self.continued: list[str] = []
 
     def print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -124,6 +129,14 @@ class Terminal:
 
     def handle(self, line: str) -> bool:
         """Returns False when the user wants to leave."""
+        raw = line.rstrip()
+        if raw.endswith("\\"):
+            self.continued.append(raw[:-1])
+            return True
+        if self.continued:
+            self._send_text("\n".join([*self.continued, raw]).strip())
+            self.continued = []
+            return True
         line = line.strip()
         if not line:
             return True
@@ -175,8 +188,14 @@ class Terminal:
         elif line == "/stiker":
             self.emu.send_sticker(self.user(), chat=self.chat)
         else:
-            self.emu.send_text(self.user(), line, chat=self.chat)
+            self._send_text(line.replace("\\n", "\n"))
         return True
+
+    def _send_text(self, text: str) -> None:
+        if self.role == "wa" and self.wa is not None:
+            self.pending.append(asyncio.ensure_future(self.wa.act(text)))
+        else:
+            self.emu.send_text(self.user(), text, chat=self.chat)
 
 
 def seed(service: Service) -> None:

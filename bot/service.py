@@ -9,22 +9,22 @@ import gc
 import logging
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
-
-import holidays
 
 from bot.channels.telegram import TelegramChannel, TelegramSender, build_application
 from bot.channels.whatsapp import WhatsAppService
 from bot.delivery import Delivery, Sender
 from bot.dialogs.context import Runtime
+from bot.failures import TelegramUnreachable
 from bot.jobs.digest_job import DigestJob
+from bot.jobs.reminders_job import ReminderJob
 from bot.office import Office, load_office
 from bot.settings import Settings
 from bot.texts import set_timezone
 from bot.web import WebServer, build_app
-from storage import migrate, people
-from storage.complaints import DeadlinePolicy
+from bot.workcalendar import deadline_policy
+from storage import job_locks, migrate, people
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -54,12 +54,7 @@ def button_secret(db: Database) -> bytes:
 def make_runtime(settings: Settings, office: Office, db: Database, bot_username: str) -> Runtime:
     tz = ZoneInfo(office.timezone)
     set_timezone(tz)
-    policy = DeadlinePolicy(
-        verify_days=office.verify_days,
-        followup_days=office.followup_days,
-        holidays=holidays.country_holidays("ID"),
-        tz=tz,
-    )
+    policy = deadline_policy(office)
     return Runtime(
         office=office,
         policy=policy,
@@ -103,14 +98,47 @@ class Service:
         self.whatsapp = WhatsAppService(settings.whatsapp, self.db, clock) if settings.whatsapp.enabled else None
         self.web: WebServer | None = None
 
+    async def _connect_telegram(self) -> None:
+        """The first call to Telegram, retried with a doubling wait: a bot started while the
+        network is still coming up (boot, a router restart) waits instead of dying."""
+        from telegram.error import InvalidToken, NetworkError
+
+        attempts = max(1, self.settings.telegram_start_attempts)
+        wait = self.settings.telegram_start_backoff
+        for attempt in range(1, attempts + 1):
+            try:
+                await self.app.initialize()
+                return
+            except InvalidToken as exc:
+                raise TelegramUnreachable(
+                    "Token Telegram ditolak; periksa SIGAP_TELEGRAM_TOKEN (dari @BotFather)."
+                ) from exc
+            except NetworkError as exc:
+                if attempt == attempts:
+                    raise TelegramUnreachable(
+                        f"Telegram tidak dapat dihubungi setelah {attempts} percobaan ({exc}). "
+                        "Periksa jaringan dan SIGAP_TELEGRAM_API_URL, lalu jalankan lagi."
+                    ) from exc
+                log.warning(
+                    "Telegram belum dapat dihubungi (%s); mencoba lagi dalam %s detik (percobaan %d dari %d).",
+                    exc,
+                    f"{wait:g}".replace(".", ","),
+                    attempt,
+                    attempts,
+                )
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, 60.0)
+
     async def start(self) -> None:
-        await self.app.initialize()
+        await self._connect_telegram()
         me = await self.app.bot.get_me()
         self.rt = make_runtime(self.settings, self.office, self.db, me.username or "sigap_bot")
         senders: dict[str, Sender] = {"telegram": TelegramSender(self.app.bot)}
         if self.whatsapp is not None:
             senders["whatsapp"] = self.whatsapp.sender
-        self.delivery = Delivery(self.db, self.rt, senders, self.clock)
+        self.delivery = Delivery(
+            self.db, self.rt, senders, self.clock, lease=timedelta(seconds=self.settings.outbox_lease)
+        )
         self.channel = TelegramChannel(
             self.app, self.db, self.rt, self.delivery, poll_timeout=self.settings.telegram_poll_timeout, clock=self.clock
         )
@@ -125,6 +153,8 @@ class Service:
         # The weekly digest: its weekly slot, plus a catch-up at startup and every hour.
         self.digest = DigestJob(self.db, self.rt, TelegramSender(self.app.bot), self.clock)
         self.digest.schedule(self.app.job_queue)
+        # Deadline reminders: every 15 minutes, sending only in office hours on working days.
+        ReminderJob(self.db, self.rt, self.clock).schedule(self.app.job_queue)
         self._tasks = [
             asyncio.create_task(self.channel.handle_loop(), name="handle"),
             asyncio.create_task(self.delivery.run(), name="delivery"),
@@ -166,9 +196,17 @@ class Service:
         from bot.retention_job import run_retention
 
         try:
-            await asyncio.to_thread(run_retention, self.db, self.office, self.clock(), self.settings.data_dir)
+            await asyncio.to_thread(self._retention_once, run_retention)
         except Exception:  # a failed purge is retried tomorrow; it must not stop the bot
             log.exception("Retensi data gagal")
+
+    def _retention_once(self, run_retention: Callable[..., object]) -> None:
+        # Every process of a register schedules it; one runs it (storage/job_locks.py).
+        with job_locks.exclusive(self.db, "retensi") as mine:
+            if mine:
+                run_retention(self.db, self.office, self.clock(), self.settings.data_dir)
+            else:
+                log.info("Retensi dilewati: proses lain sedang menjalankannya")
 
     async def _sweep(self, _context: object) -> None:
         if self.delivery:

@@ -16,6 +16,11 @@ class SettingsError(ValueError):
     pass
 
 
+# The bot's @username when SIGAP_TELEGRAM_BOT_USERNAME is not set; printed QR codes with it
+# only work if the office's bot really has this name (`sigap skm qr` warns).
+DEFAULT_BOT_USERNAME = "sigap_jelbuk_bot"
+
+
 @dataclass(frozen=True)
 class WhatsAppSettings:
     """The WhatsApp Cloud API; enabled only when the token and the phone number id are set."""
@@ -27,6 +32,9 @@ class WhatsAppSettings:
     api_url: str = "https://graph.facebook.com"
     template_status: str | None = None
     template_lang: str = "id"
+    # The office's WhatsApp number in international form (62812...), for wa.me links on
+    # printed QR cards; the phone number id above is Meta's internal id, not the number.
+    number: str | None = None
 
     @property
     def enabled(self) -> bool:
@@ -60,6 +68,14 @@ class Settings:
     whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)
     # The bot's @username, for deep links such as the SKM QR codes (t.me/<username>?start=...).
     telegram_bot_username: str = "sigap_jelbuk_bot"
+    # `sigap run` without network: how often and how patiently the first Telegram call is
+    # retried (the wait doubles each time, up to a minute) before giving up with a message.
+    telegram_start_attempts: int = 6
+    telegram_start_backoff: float = 2.0
+    # Several processes on one PostgreSQL register: how long a reply claimed for sending is
+    # one process's (seconds, renewed while it holds it); a killed process's replies are sent
+    # by another (or by itself, restarted) after this.
+    outbox_lease: float = 30.0
 
     @property
     def telegram_base_url(self) -> str:
@@ -86,6 +102,19 @@ def _int(env: dict[str, str], key: str, default: int | None) -> int | None:
         return int(raw)
     except ValueError as exc:
         raise SettingsError(f"{key} harus berupa bilangan bulat, bukan {raw!r}.") from exc
+
+
+def _float(env: dict[str, str], key: str, default: float) -> float:
+    raw = env.get(key)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw.replace(",", "."))
+    except ValueError as exc:
+        raise SettingsError(f"{key} harus berupa angka, bukan {raw!r}.") from exc
+    if value < 0:
+        raise SettingsError(f"{key} tidak boleh negatif: {raw!r}.")
+    return value
 
 
 def _path(env: dict[str, str], key: str, default: str) -> str:
@@ -123,6 +152,17 @@ def _web_settings(env: dict[str, str]) -> WebSettings:
     )
 
 
+def _wa_number(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    digits = "".join(ch for ch in raw if ch.isdigit())
+    if digits.startswith("0"):  # 0812... as written in Indonesia: wa.me needs 62812...
+        digits = "62" + digits[1:]
+    if not 8 <= len(digits) <= 15 or any(ch not in "0123456789 +-()" for ch in raw):
+        raise SettingsError(f"SIGAP_WHATSAPP_NUMBER harus nomor telepon seperti 6281234567890, bukan {raw!r}.")
+    return digits
+
+
 def _whatsapp_settings(env: dict[str, str]) -> WhatsAppSettings:
     def get(key: str) -> str | None:
         return (env.get(key) or "").strip() or None
@@ -135,6 +175,7 @@ def _whatsapp_settings(env: dict[str, str]) -> WhatsAppSettings:
         api_url=get("SIGAP_WHATSAPP_API_URL") or "https://graph.facebook.com",
         template_status=get("SIGAP_WHATSAPP_TEMPLATE_STATUS"),
         template_lang=get("SIGAP_WHATSAPP_TEMPLATE_LANG") or "id",
+        number=_wa_number(get("SIGAP_WHATSAPP_NUMBER")),
     )
     if bool(wa.token) != bool(wa.phone_id):
         missing = "SIGAP_WHATSAPP_PHONE_ID" if wa.token else "SIGAP_WHATSAPP_TOKEN"
@@ -169,5 +210,8 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Pat
         web=_web_settings(values),
         whatsapp=_whatsapp_settings(values),
         telegram_bot_username=(values.get("SIGAP_TELEGRAM_BOT_USERNAME") or "").strip().lstrip("@")
-        or "sigap_jelbuk_bot",
+        or DEFAULT_BOT_USERNAME,
+        telegram_start_attempts=max(1, _int(values, "SIGAP_TELEGRAM_START_ATTEMPTS", 6) or 1),
+        telegram_start_backoff=_float(values, "SIGAP_TELEGRAM_START_BACKOFF", 2.0),
+        outbox_lease=max(1.0, _float(values, "SIGAP_OUTBOX_LEASE", 30.0)),
     )

@@ -11,19 +11,27 @@ from __future__ import annotations
 import csv
 import hashlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from tqdm import tqdm
 
 from bot.office import Office
 from kpi.periods import period_of_date
-from kpi.skm_questionnaire import JENIS_KELAMIN, PEKERJAAN, PENDIDIKAN, SCORES, UNSUR_CODES
+from kpi.skm_profile import (
+    PEKERJAAN_LAINNYA_LIMIT,
+    jenis_kelamin_class,
+    pekerjaan_class,
+    pendidikan_class,
+)
+from kpi.skm_questionnaire import JENIS_KELAMIN, PENDIDIKAN, SCORES, UNSUR_CODES
 from storage import people
 from storage.csv_io import RowError
+from storage.setting_keys import setting_key
 from storage.skm import insert_responses
 
 if TYPE_CHECKING:
@@ -36,9 +44,10 @@ COLUMNS: tuple[str, ...] = (
 SOURCE = "kertas"
 MAX_AGE = 120
 MAX_SARAN = 5000
-_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y")
+# Day first, as Indonesian forms write it; ISO 8601 is tried first (datetime.fromisoformat).
+_DATE_FORMATS = tuple(f"{d}{t}" for d in ("%d/%m/%Y", "%d-%m-%Y")
+                      for t in ("", " %H:%M", " %H:%M:%S", " %H.%M", " %H.%M.%S"))
 _XLSX_SUFFIXES = (".xlsx", ".xlsm")
-_JK_WORDS = {"l": "L", "laki-laki": "L", "laki laki": "L", "p": "P", "perempuan": "P"}
 
 
 class FileProblem(Exception):
@@ -127,8 +136,19 @@ def records(path: Path) -> Iterator[tuple[int, list[Any]]]:
     return _csv_records(path)
 
 
+# Other names offices' files give the columns (a form export's "Timestamp", "Layanan").
+HEADER_ALIASES = {
+    "timestamp": "tanggal", "waktu": "tanggal", "tanggal_survei": "tanggal", "cap_waktu": "tanggal",
+    "layanan": "jenis_layanan", "kelamin": "jenis_kelamin", "umur": "usia",
+    "pendidikan_terakhir": "pendidikan", "pekerjaan_utama": "pekerjaan",
+}
+
+
 def _header(line: int, cells: list[Any]) -> dict[str, int]:
     keys = [_header_key(c) for c in cells]
+    # An alias counts only when the standard name is absent (never two columns for one).
+    keys = [HEADER_ALIASES[k] if k in HEADER_ALIASES and HEADER_ALIASES[k] not in keys else k
+            for k in keys]
     errors = [RowError(line, col, f"Kolom '{col}' tidak ada di baris judul.")
               for col in COLUMNS if col not in keys]
     errors += [RowError(line, col, f"Kolom '{col}' muncul lebih dari sekali.")
@@ -162,8 +182,6 @@ class RowChecker:
         for sv in office.services:
             self.services.setdefault(_key(sv.code), sv.code)
             self.services.setdefault(_key(sv.name), sv.code)
-        self.pendidikan = {_key(v): v for v in PENDIDIKAN}
-        self.pekerjaan = {_key(v): v for v in PEKERJAAN}
 
     def check(self, line: int, cells: dict[str, Any], errors: list[RowError]) -> dict[str, Any] | None:
         """The row to insert, or None after appending its errors (every column is checked)."""
@@ -174,13 +192,12 @@ class RowChecker:
 
         tanggal = self._date(cells["tanggal"], bad)
         service = self._service(cells["jenis_layanan"], bad)
-        jk = self._choice("jenis_kelamin", cells["jenis_kelamin"], _JK_WORDS, "Jenis kelamin",
+        jk = self._choice("jenis_kelamin", cells["jenis_kelamin"], jenis_kelamin_class, "Jenis kelamin",
                           [*JENIS_KELAMIN, "Laki-laki", "Perempuan"], bad)
         usia = self._age(cells["usia"], bad)
-        pendidikan = self._choice("pendidikan", cells["pendidikan"], self.pendidikan, "Pendidikan",
-                                  PENDIDIKAN, bad)
-        pekerjaan = self._choice("pekerjaan", cells["pekerjaan"], self.pekerjaan, "Pekerjaan",
-                                 PEKERJAAN, bad)
+        pendidikan = self._choice("pendidikan", cells["pendidikan"], pendidikan_class, "Pendidikan",
+                                  [*PENDIDIKAN, "atau sebutan setara (SLTA, SMK, MA, D3, D4, S-1, ...)"], bad)
+        pekerjaan, pekerjaan_lainnya = self._occupation(cells["pekerjaan"], bad)
         answers: dict[str, int | None] = {}
         for code in UNSUR_CODES:
             answers[code] = self._answer(code, cells[code], bad)
@@ -203,6 +220,7 @@ class RowChecker:
             "usia": usia,
             "pendidikan": pendidikan,
             "pekerjaan": pekerjaan,
+            "pekerjaan_lainnya": pekerjaan_lainnya,
             **answers,
             "saran": saran,
             "recorded_by": self.recorded_by,
@@ -220,20 +238,36 @@ class RowChecker:
             if not text:
                 bad("tanggal", "Tanggal wajib diisi.")
                 return None
-            for fmt in _DATE_FORMATS:
-                try:
-                    value = datetime.strptime(text, fmt).replace(tzinfo=UTC).date()
-                    break
-                except ValueError:
-                    continue
+            value = self._parse_date(text)
             if value is None:
                 bad("tanggal", f"Tanggal '{text}' tidak dikenali. Gunakan TTTT-BB-HH, HH/BB/TTTT "
-                               "atau HH-BB-TTTT.")
+                               "atau HH-BB-TTTT, boleh dengan jam (2026-08-03T09:15:00, "
+                               "03/08/2026 09:15).")
                 return None
         if value > self.today:
             bad("tanggal", f"Tanggal {value:%d-%m-%Y} ada di masa depan.")
             return None
         return value
+
+    def _parse_date(self, text: str) -> date | None:
+        """The local survey date of what was written: ISO 8601 with or without time ("T" or a
+        space, seconds, "Z" or an offset), or day first with or without a time."""
+        parsed: datetime | None = None
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            for fmt in _DATE_FORMATS:
+                try:
+                    parsed = datetime.strptime(text, fmt)  # noqa: DTZ007 - local, as written
+                    break
+                except ValueError:
+                    continue
+        if parsed is None:
+            return None
+        if parsed.tzinfo is not None:
+            # A timestamp with its offset (a form export in UTC): the office's local day.
+            parsed = parsed.astimezone(ZoneInfo(self.office.timezone))
+        return parsed.date()
 
     def _service(self, raw: Any, bad: Any) -> str | None:
         text = _text(raw)
@@ -247,14 +281,26 @@ class RowChecker:
         return code
 
     @staticmethod
-    def _choice(column: str, raw: Any, table: dict[str, str], what: str, options: Any,
+    def _choice(column: str, raw: Any, lookup: Callable[[str], str | None], what: str, options: Any,
                 bad: Any) -> str | None:
         text = _text(raw)
         if not text:
             return None  # left blank on the form
-        found = table.get(_key(text))
+        found = lookup(text)
         if found is None:
             bad(column, f"{what} tidak dikenal: '{text}'. Pilihan: {', '.join(options)}.")
+        return found
+
+    @staticmethod
+    def _occupation(raw: Any, bad: Any) -> tuple[str | None, str | None]:
+        text = _text(raw)
+        if not text:
+            return None, None
+        found = pekerjaan_class(text)
+        if found is None:
+            bad("pekerjaan", f"Pekerjaan lainnya paling banyak {PEKERJAAN_LAINNYA_LIMIT} karakter "
+                             f"(ada {len(text)}).")
+            return None, None
         return found
 
     @staticmethod
@@ -313,7 +359,7 @@ def import_skm_file(db: Database, path: Path, office: Office, *, now: datetime, 
     else would stop a pile from being counted twice. `again` overrides this."""
     report = SkmImportReport()
     try:
-        seen_key = f"skm_impor:{_fingerprint(path)}"
+        seen_key = setting_key("skm_impor", _fingerprint(path))
     except OSError:
         seen_key = ""  # unreadable: rows() below reports it in Indonesian
     if seen_key and not again:

@@ -1,13 +1,15 @@
 # A printable QR code for a service counter: it opens the SKM survey in Telegram with the
 # service preselected (https://t.me/<bot>?start=skm_<code>), with the office name and the
-# service name printed under it, as PNG (Pillow) or SVG (qrcode's SVG image plus text).
+# service name printed under it, then the link itself as text (for a phone that cannot scan)
+# and, when WhatsApp is configured, the wa.me link that opens the survey there; as PNG
+# (Pillow) or SVG (qrcode's SVG image plus text).
 # Invariants: the encoded text is exactly deep_link(); error correction M survives a
 # scuffed or laminated print; a quiet zone of 4 modules as the QR standard requires.
 from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -45,6 +47,20 @@ def deep_link(bot_username: str, service_code: str) -> str:
         raise ValueError(f"Kode layanan '{service_code}' tidak dapat dipakai di tautan Telegram: "
                          "hanya huruf, angka, _ dan -, paling banyak 60 karakter.")
     return f"https://t.me/{bot_username.lstrip('@')}?start={param}"
+
+
+def whatsapp_link(number: str) -> str:
+    """wa.me link that opens a chat with the office with "survei" typed in, ready to send."""
+    return f"https://wa.me/{number}?text=survei"
+
+
+def link_lines(link: str, whatsapp_number: str | None) -> list[str]:
+    """The links printed under the code, without "https://" (shorter, and still what a
+    person types into a browser)."""
+    lines = [f"Telegram: {link.removeprefix('https://')}"]
+    if whatsapp_number:
+        lines.append(f"WhatsApp: {whatsapp_link(whatsapp_number).removeprefix('https://')}")
+    return lines
 
 
 def qr_matrix(data: str) -> list[list[bool]]:
@@ -93,7 +109,7 @@ def _font(size: int, bold: bool) -> ImageFont.FreeTypeFont | ImageFont.ImageFont
         return ImageFont.load_default(size=size)
 
 
-def qr_png(link: str, office: Office, service: Service) -> bytes:
+def qr_png(link: str, office: Office, service: Service, links: Sequence[str] = ()) -> bytes:
     qr = _qr(link)
     code = qr.make_image(fill_color="black", back_color="white").get_image().convert("RGB")
     width = code.width
@@ -107,7 +123,16 @@ def qr_png(link: str, office: Office, service: Service) -> bytes:
 
     lines = _lines(office, service, fits)
     line_h = int(size * 1.4)
-    canvas = Image.new("RGB", (width, code.height + line_h * len(lines) + BOX * 2), "white")
+    # A link has no spaces to wrap at: it gets the largest font (up to 3/4 of the caption's)
+    # at which it fits the card's width.
+    link_fonts = []
+    for text in links:
+        small = max(10, size * 3 // 4)
+        while small > 10 and probe.textlength(text, font=_font(small, False)) > width - 2 * BOX:
+            small -= 1
+        link_fonts.append(small)
+    links_h = sum(int(f * 1.4) for f in link_fonts)
+    canvas = Image.new("RGB", (width, code.height + line_h * len(lines) + links_h + BOX * 2), "white")
     canvas.paste(code, (0, 0))
     draw = ImageDraw.Draw(canvas)
     # Text starts below the whole quiet zone: a scanner needs those 4 empty modules.
@@ -117,12 +142,16 @@ def qr_png(link: str, office: Office, service: Service) -> bytes:
         left, _, right, _ = draw.textbbox((0, 0), text, font=font)
         draw.text(((width - (right - left)) / 2, y), text, fill="black", font=font)
         y += line_h
+    for text, small in zip(links, link_fonts, strict=True):
+        font = _font(small, False)
+        draw.text(((width - draw.textlength(text, font=font)) / 2, y), text, fill="black", font=font)
+        y += int(small * 1.4)
     buf = io.BytesIO()
     canvas.save(buf, format="PNG", dpi=(300, 300))
     return buf.getvalue()
 
 
-def qr_svg(link: str, office: Office, service: Service) -> bytes:
+def qr_svg(link: str, office: Office, service: Service, links: Sequence[str] = ()) -> bytes:
     import qrcode.image.svg
 
     qr = _qr(link)
@@ -139,7 +168,10 @@ def qr_svg(link: str, office: Office, service: Service) -> bytes:
 
     lines = _lines(office, service, fits)
     line_h = font_size * 1.4
-    height = side + font_size + line_h * (len(lines) - 1) + font_size * 0.8
+    # Links in a smaller size that fits the width (same character-width estimate as fits()).
+    link_sizes = [min(font_size * 0.75, (side - 2 * unit) / (max(1, len(t)) * 0.6)) for t in links]
+    height = (side + font_size + line_h * (len(lines) - 1) + sum(s * 1.4 for s in link_sizes)
+              + font_size * 0.8)
     root.set("height", f"{height:.2f}mm")
     root.set("viewBox", f"0 0 {side:g} {height:.2f}")
     # The white background rect is 100% high, so it grows with the new height.
@@ -153,20 +185,32 @@ def qr_svg(link: str, office: Office, service: Service) -> bytes:
         })
         el.text = text
         y += line_h
+    y += -line_h + font_size * 0.4
+    for text, small in zip(links, link_sizes, strict=True):
+        y += small * 1.4
+        el = ET.SubElement(root, "text", {
+            "x": f"{side / 2:g}", "y": f"{y:.2f}", "text-anchor": "middle",
+            "font-family": "DejaVu Sans, Arial, sans-serif", "font-size": f"{small:.2f}",
+            "fill": "#000000",
+        })
+        el.text = text
     buf = io.BytesIO()
     img.save(buf)
     return buf.getvalue()
 
 
-def write_qr(out: Path, link: str, office: Office, service: Service) -> None:
+def write_qr(out: Path, link: str, office: Office, service: Service,
+             whatsapp_number: str | None = None) -> None:
+    """The card for `service`: the code for `link`, the names, and the links as text."""
     suffix = out.suffix.lower()
+    links = link_lines(link, whatsapp_number)
     if suffix == ".png":
-        out.write_bytes(qr_png(link, office, service))
+        out.write_bytes(qr_png(link, office, service, links))
     elif suffix == ".svg":
-        out.write_bytes(qr_svg(link, office, service))
+        out.write_bytes(qr_svg(link, office, service, links))
     else:
         raise ValueError(f"Berkas keluaran harus .png atau .svg, bukan '{out.name}'.")
 
 
-__all__ = ["UnknownService", "deep_link", "find_service", "qr_matrix", "qr_png", "qr_svg",
-           "write_qr"]
+__all__ = ["UnknownService", "deep_link", "find_service", "link_lines", "qr_matrix", "qr_png",
+           "qr_svg", "whatsapp_link", "write_qr"]

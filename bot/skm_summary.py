@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.office import Office
-from kpi.ikm import IkmResult, NoResponsesError, compute_ikm, weight_from_setting
+from kpi.ikm import GRADE_TABLE, IkmResult, NoResponsesError, compute_ikm, weight_from_setting
 from kpi.periods import KINDS, Period, period_containing, period_of_date
 from kpi.rounding import round_half_up
 from kpi.sample_size import krejcie_morgan
@@ -250,7 +250,10 @@ def summary_context(summary: SkmSummary, office: Office) -> dict[str, Any]:
         "sampel_memadai": summary.sample_adequate,
         "ada_hasil": result is not None,
         "unsur": unsur,
-        "ikm": _display(result.ikm, 3) if result else None,
+        # From the rounded converted value, like the grade (kpi.ikm.IkmResult.ikm_shown).
+        "ikm": result.ikm_shown if result else None,
+        "legenda": legend(),
+        "rumus": formula_notes(summary.weight_setting),
         "konversi": result.konversi if result else None,
         "mutu": result.mutu if result else None,
         "kinerja": result.kinerja if result else None,
@@ -261,9 +264,36 @@ def summary_context(summary: SkmSummary, office: Office) -> dict[str, Any]:
     }
 
 
+def formula_notes(weight_setting: str) -> list[str]:
+    """The formula notes of the standard processing sheet, with the bobot in use."""
+    bobot = weight_setting.replace(".", ",")
+    exact = ", tepat 1/9, bukan 0,111" if bobot == "1/9" else ""
+    return [
+        "NRR per unsur = jumlah nilai jawaban unsur / jumlah responden yang menjawab unsur itu",
+        f"NRR tertimbang per unsur = NRR x bobot ({bobot}{exact})",
+        "IKM (skala 1-4) = jumlah NRR tertimbang; nilai konversi = IKM x 25",
+        "Nilai konversi dibulatkan sekali ke 2 desimal; mutu pelayanan ditetapkan dari nilai itu, "
+        "dan IKM skala 1-4 yang dicetak = nilai konversi / 25.",
+    ]
+
+
+def legend() -> list[dict[str, Any]]:
+    """The regulation's interval table (kpi.ikm.GRADE_TABLE) for printing, each bound with
+    the decimals the regulation writes it with (2,5996 but 2,60)."""
+    out = []
+    for persepsi, i_from, i_to, k_from, k_to, mutu, kinerja in GRADE_TABLE:
+        out.append({
+            "persepsi": persepsi, "ikm_dari": i_from, "ikm_sampai": i_to,
+            "ikm_dari_desimal": -int(i_from.as_tuple().exponent),
+            "ikm_sampai_desimal": -int(i_to.as_tuple().exponent),
+            "konversi_dari": k_from, "konversi_sampai": k_to, "mutu": mutu, "kinerja": kinerja,
+        })
+    return out
+
+
 def _unsur_line(code: str, result: IkmResult) -> dict[str, Any]:
     return {"kode": code.upper(), "nama": UNSUR_BY_CODE[code].nama, "nrr": _display(result.nrr[code], 3)}
 
 
-__all__ = ["SkmSummary", "current_skm_period", "population_for", "skm_summary", "summary_context",
+__all__ = ["SkmSummary", "current_skm_period", "formula_notes", "legend", "population_for", "skm_summary", "summary_context",
            "summary_json", "survey_periods_in"]

@@ -26,7 +26,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from tqdm import tqdm
 
 from bot.office import Office
-from bot.skm_summary import SkmSummary
+from bot.skm_summary import SkmSummary, formula_notes, legend
 from bot.texts import angka, tanggal_pendek
 from kpi.rounding import round_half_up
 from kpi.skm_questionnaire import AGE_BANDS, PEKERJAAN, PENDIDIKAN, UNSUR
@@ -189,6 +189,9 @@ def _processing_sheet(wb: Workbook, session: Session, office: Office, summary: S
         line("IKM (jumlah NRR tertimbang, skala 1-4)", _num(result.ikm), _NRR_FORMAT, angka(ikm3, 3))
         line("Konversi IKM (IKM x 25, skala 25-100)", result.konversi, _KONVERSI_FORMAT,
              angka(result.konversi, 2))
+        # The 1-4 value the grade is taken from: the rounded converted value / 25.
+        line("IKM untuk penetapan mutu (konversi / 25)", result.ikm_shown, "0.0000",
+             angka(result.ikm_shown, 4))
         line("Mutu pelayanan", result.mutu)
         line("Kinerja unit pelayanan", result.kinerja)
         for label, code in (("Unsur terendah", result.lowest), ("Unsur tertinggi", result.highest)):
@@ -206,6 +209,19 @@ def _processing_sheet(wb: Workbook, session: Session, office: Office, summary: S
              + ("memadai" if summary.sample_adequate else "belum memadai"))
     ws.append([f"Bobot per unsur: {summary.weight_setting.replace('.', ',')}. Angka desimal "
                "ditulis sebagai bilangan; tanda koma mengikuti pengaturan bahasa pembaca."])
+    # The legend and formula notes the standard processing sheet carries (PermenPANRB 14/2017).
+    ws.append([])
+    ws.append([_cell(ws, h, bold=True, border=True, fill=True, align=_CENTER)
+               for h in ("Nilai persepsi", "Interval IKM", "Interval konversi", "Mutu pelayanan",
+                         "Kinerja unit pelayanan")])
+    for g in legend():
+        ws.append([_cell(ws, g["persepsi"], border=True, align=_CENTER),
+                   _cell(ws, f"{angka(g['ikm_dari'], g['ikm_dari_desimal'])} - "
+                             f"{angka(g['ikm_sampai'], g['ikm_sampai_desimal'])}", border=True),
+                   _cell(ws, f"{angka(g['konversi_dari'])} - {angka(g['konversi_sampai'])}", border=True),
+                   _cell(ws, g["mutu"], border=True, align=_CENTER), _cell(ws, g["kinerja"], border=True)])
+    for note in formula_notes(summary.weight_setting):
+        ws.append([note])
     return written
 
 
@@ -252,6 +268,19 @@ def _profile_sheet(wb: Workbook, session: Session, office: Office, summary: SkmS
         ws.append([_cell(ws, "Jumlah", bold=True, border=True),
                    _cell(ws, total, bold=True, border=True, fmt=_INT_FORMAT),
                    _cell(ws, 1 if total else 0, bold=True, border=True, fmt=_PERCENT_FORMAT)])
+        ws.append([])
+    # What "Lainnya" respondents wrote (Petani, Pelajar ...), most frequent first; "Petani"
+    # and "petani" are one occupation, shown in its most frequent spelling.
+    grouped: dict[str, list[tuple[str, int]]] = {}
+    for text, n in sorted((k, n) for k, n in prof.pekerjaan_lainnya.items() if k is not None):
+        grouped.setdefault(text.casefold(), []).append((text, n))
+    others = sorted(((max(spellings, key=lambda sp: sp[1])[0], sum(n for _, n in spellings))
+                     for spellings in grouped.values()), key=lambda item: (-item[1], item[0].casefold()))
+    if others:
+        ws.append([_cell(ws, h, bold=True, border=True, fill=True, align=_CENTER)
+                   for h in ("Pekerjaan lainnya (isian)", "Jumlah")])
+        for label, n in others:
+            ws.append([_cell(ws, label, border=True), _cell(ws, n, border=True, fmt=_INT_FORMAT)])
         ws.append([])
 
 

@@ -57,6 +57,13 @@ def angka(value: Decimal | float | int, places: int = 2) -> str:
     return format_decimal(value, format=pattern, locale=LOCALE)
 
 
+def desimal(value: Decimal | int) -> str:
+    """A number as it was entered, with the Indonesian decimal comma: '95,5', '72', '1.234,25'
+    (as many decimals as the value carries, none added or rounded away)."""
+    places = max(0, -int(value.as_tuple().exponent)) if isinstance(value, Decimal) else 0
+    return angka(value, places)
+
+
 def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status)
 
@@ -75,7 +82,8 @@ def environment() -> Environment:
         auto_reload=False,
     )
     env.filters.update(
-        tanggal=tanggal, tanggal_pendek=tanggal_pendek, waktu=waktu, angka=angka, status=status_label
+        tanggal=tanggal, tanggal_pendek=tanggal_pendek, waktu=waktu, angka=angka, status=status_label,
+        desimal=desimal,
     )
     return env
 

@@ -2,7 +2,9 @@
 # Invariants: exact arithmetic (Fraction) until the returned Decimal, which keeps 28
 # significant digits (callers round for display); values above 100% are kept as they are;
 # ratio indicators are recomputed from summed numerators and denominators, never from an
-# average of percentages; floats are refused.
+# average of percentages; floats are refused; a band is chosen on the value as displayed
+# (rounded half up to 2 decimals), so one "91,00" is never labelled two ways; lower-is-better
+# capaian may be floored at 0 (office setting iku.capaian_minimum_nol).
 
 from __future__ import annotations
 
@@ -11,13 +13,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from kpi.rounding import Exact, as_fraction, to_decimal
+from kpi.rounding import Exact, as_fraction, round_half_up, to_decimal
+
+# Capaian is shown with 2 decimals; the band is read from that shown value.
+DISPLAY_PLACES = 2
 
 
-def capaian(realisasi: Exact, target: Exact, higher_is_better: bool = True) -> Decimal | None:
+def capaian(realisasi: Exact, target: Exact, higher_is_better: bool = True,
+            floor_zero: bool = False) -> Decimal | None:
     """Capaian in percent; None when the target is 0 (there is nothing to achieve against).
 
-    higher is better: realisasi / target x 100; lower is better: (2 x target - realisasi) / target x 100.
+    higher is better: realisasi / target x 100; lower is better: (2 x target - realisasi) / target x 100,
+    which goes negative past twice the target: `floor_zero` shows that as 0.
     """
     r, t = as_fraction(realisasi), as_fraction(target)
     if t < 0:
@@ -25,6 +32,8 @@ def capaian(realisasi: Exact, target: Exact, higher_is_better: bool = True) -> D
     if t == 0:
         return None
     value = r / t * 100 if higher_is_better else (2 * t - r) / t * 100
+    if floor_zero and value < 0:
+        value = Fraction(0)
     return to_decimal(value)
 
 
@@ -36,7 +45,8 @@ class Band:
 
 # Jawa Timur LKjIP bands. The published table reads "76-90 baik, >= 91 sangat baik", which
 # leaves gaps (90-91, 75-76, ...) for non-integer capaian; we apply the lower bounds as
-# thresholds on the exact value, so 90.5 is "Baik" and 75.9 is "Cukup".
+# thresholds on the value as displayed (2 decimals, half up), so 90.5 is "Baik", 75.9 is
+# "Cukup" and 90.996 (shown "91,00") is "Sangat baik".
 DEFAULT_BANDS: tuple[Band, ...] = (
     Band(Decimal(91), "Sangat baik"),
     Band(Decimal(76), "Baik"),
@@ -54,6 +64,7 @@ def band(value: Decimal, bands: Sequence[Band] = DEFAULT_BANDS) -> str:
     """
     if not bands:
         raise ValueError("Daftar rentang capaian kosong")
+    value = round_half_up(value, DISPLAY_PLACES)
     ordered = sorted(bands, key=lambda b: b.minimum, reverse=True)
     for candidate in ordered:
         if value >= candidate.minimum:

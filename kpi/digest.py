@@ -233,12 +233,13 @@ def assemble(
     series: Sequence[WeekPoint] = (),
 ) -> DigestContent:
     """The digest of `week` from its figures. `durations` is the histogram of working days
-    to resolve over the year's resolved complaints; its total must be counts.resolved."""
+    to resolve over the year's resolved complaints; its total is at most counts.resolved
+    (a complaint resolved without a recorded time, from an old import, has no duration)."""
     if week.kind != "week":
         raise ValueError(f"Ringkasan mingguan memerlukan periode minggu, bukan {week}")
-    if sum(durations.values()) != counts.resolved:
+    if sum(durations.values()) > counts.resolved:
         raise ValueError(
-            f"Histogram waktu penyelesaian ({sum(durations.values())}) tidak sama dengan "
+            f"Histogram waktu penyelesaian ({sum(durations.values())}) melebihi "
             f"jumlah selesai ({counts.resolved})"
         )
     if figures.overdue > figures.open_now:
@@ -261,7 +262,8 @@ def assemble(
         )
     for ind in indicators:
         # No capaian (no target, or nothing realised yet) is not an alarm: it is shown as "-".
-        if ind.capaian is not None and ind.capaian < attention_threshold:
+        # On the value as shown (2 decimals), as its band is: "76,00" is not under 76.
+        if ind.capaian is not None and round_half_up(ind.capaian, 2) < attention_threshold:
             attention.append(Attention("indikator", ind.code, value=ind.capaian))
     return DigestContent(
         week=week,

@@ -3,6 +3,9 @@
 # rounding is the converted value, once, to 2 decimals half-up, and the grade is taken from
 # that rounded value (the published 90.56-vs-91.48 discrepancy came from rounding midway);
 # the weight is exactly 1/9 unless the office opts into its rounded 0,111 or 0,11.
+# The 1-4 IKM that is printed beside the grade is that same rounded value / 25 (exact, at
+# most 4 decimals): at an edge (exact 3.5322 -> 88.305 -> 88.31, A) printing the exact IKM to
+# 3 decimals (3,532, the B interval) would contradict the grade on the same page.
 #
 # Unanswered unsur (count 0), a choice of ours: they are left out of the NRR and reported
 # as None, and the weight of the answered unsur is scaled by 9/k (k = answered unsur) so the
@@ -37,6 +40,15 @@ _GRADES: tuple[tuple[Decimal, str, str], ...] = (
 )
 _LOWEST_GRADE = ("D", "Tidak baik")
 
+# The regulation's interval table, as printed under the processing sheet (domain.md 2.2):
+# (nilai persepsi, IKM 1-4 from, to, konversi from, to, mutu, kinerja), lowest first.
+GRADE_TABLE: tuple[tuple[int, Decimal, Decimal, Decimal, Decimal, str, str], ...] = (
+    (1, Decimal("1.00"), Decimal("2.5996"), Decimal("25.00"), Decimal("64.99"), "D", "Tidak baik"),
+    (2, Decimal("2.60"), Decimal("3.064"), Decimal("65.00"), Decimal("76.60"), "C", "Kurang baik"),
+    (3, Decimal("3.0644"), Decimal("3.532"), Decimal("76.61"), Decimal("88.30"), "B", "Baik"),
+    (4, Decimal("3.5324"), Decimal("4.00"), Decimal("88.31"), Decimal("100.00"), "A", "Sangat baik"),
+)
+
 
 class NoResponsesError(ValueError):
     """No unsur has any answer: there is no IKM to report for the period."""
@@ -56,6 +68,12 @@ class IkmResult:
     highest: str
     respondents: int
 
+    @property
+    def ikm_shown(self) -> Decimal:
+        """The 1-4 IKM to print: the rounded converted value / 25, so it and the grade come
+        from the same figure."""
+        return ikm_of_konversi(self.konversi)
+
 
 def weight_from_setting(setting: str) -> Fraction:
     """Bobot from its setting text: 1/9 (exact, default), 0.111/0,111 or 0.11/0,11."""
@@ -72,6 +90,12 @@ def grade(konversi: Decimal) -> tuple[str, str]:
         if value >= minimum:
             return mutu, kinerja
     return _LOWEST_GRADE
+
+
+def ikm_of_konversi(konversi: Decimal) -> Decimal:
+    """The 1-4 value of a converted value rounded to 2 decimals (exact: at most 4 decimals)."""
+    value = konversi.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return value / CONVERSION_FACTOR
 
 
 def _check_input(sums: Mapping[str, int], counts: Mapping[str, int]) -> None:

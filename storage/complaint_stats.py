@@ -1,15 +1,26 @@
 # IKU 4 counts from the complaint register, by the definition in the README ("The IKU 4
-# definition in use"), computed by the database.
+# definition in use"), computed by the database AS OF a cut-off instant.
 # Invariants:
 # - The cohort is the complaints whose received_at lies in [start, end); callers pass aware
 #   instants (a period's local midnights in the office zone), so a complaint received at
 #   23:30 WIB on 31 March is in Q1 and one at 00:10 WIB on 1 April is in Q2.
-# - Excluded from the denominator: status duplikat and diteruskan, each listed with its reason
-#   (the original ticket, the receiving body). Resolved: status selesai now. Within standard:
-#   of the resolved, verified by verify_due and followed up by followup_due in the office's
-#   local dates, with the same reading as the export's tepat_waktu (storage.csv_io.timeliness):
-#   the follow-up is dated by followed_up_at, else resolved_at (imported registers), and an
-#   unrecorded verification is not held against the office.
+# - Every status is the status as of the cut-off C, read from the append-only status
+#   history: the to_status of the complaint's last StatusChange with at < C (ties by id). A
+#   complaint with no change before C (logged later than it was received) is diterima then.
+#   Shortcut, so the current period pays no history lookups: a complaint with no change at
+#   or after C has today's status at C (one set of "changed since C" ids, not a lookup per
+#   complaint). A complaint reopened before C is unresolved at C until resolved again.
+# - Definitions (office file iku.definisi_iku4, README): "bawaan" leaves duplikat and
+#   diteruskan out of the denominator, each listed with its reason; "keputusan" is the
+#   decree's literal diselesaikan / masuk; "ditolak_ditangani" is "bawaan" with ditolak
+#   counted as handled. Resolved: status selesai at C (plus ditolak for the last).
+# - Within standard: of the resolved selesai, the on_time that storage.lifecycle recorded on
+#   the move into selesai (verified by verify_due and resolved by the resolution deadline in
+#   effect, the last reopening's if any). A complaint unchanged since the cut-off reads it
+#   from its columns (the same columns the move read: nothing changed since). A register
+#   without that record (imported, or resolved before the deadline clock) falls back to the
+#   export's tepat_waktu (storage.csv_io.timeliness): verified by verify_due, followed up
+#   (else resolved) by followup_due, an unrecorded verification not held against the office.
 # - Every count is a COUNT/SUM ... GROUP BY in SQL; only the excluded list returns rows.
 from __future__ import annotations
 
@@ -19,15 +30,53 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, and_, case, cast, func, or_, select
+from sqlalchemy import (
+    Date,
+    Integer,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    null,
+    or_,
+    select,
+    text,
+    true,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from kpi.periods import Period, quarters_of
 from kpi.resolution import ResolutionCounts
-from storage.lifecycle import DITERUSKAN, DUPLIKAT, SELESAI
-from storage.models import Complaint
+from storage.lifecycle import DITERIMA, DITERUSKAN, DITOLAK, DUPLIKAT, OPEN_STATUSES, SELESAI
+from storage.models import Complaint, StatusChange
 
 EXCLUDED_STATUSES = (DUPLIKAT, DITERUSKAN)
+
+# The IKU 4 definitions an office may choose (iku.definisi_iku4), code -> what the report
+# prints under the number.
+DEFINITIONS: dict[str, str] = {
+    "bawaan": "selesai / (masuk - duplikat - diteruskan bukan wewenang)",
+    "keputusan": "diselesaikan / masuk (rumus Keputusan Camat apa adanya)",
+    "ditolak_ditangani": "(selesai + ditolak) / (masuk - duplikat - diteruskan bukan wewenang)",
+}
+DEFAULT_DEFINITION = "bawaan"
+# Complaints received in one year and resolved in the next (iku.lintas_tahun): "tahun_masuk"
+# counts them in the year received, resolved when resolved by that period's cut-off;
+# "bawa_sisa" also counts those still open at the year's start in the new year's Q1.
+CARRY_OVER_RULES: dict[str, str] = {
+    "tahun_masuk": "dihitung pada tahun diterima; selesai bila selesai sebelum batas periode",
+    "bawa_sisa": "seperti tahun_masuk, dan yang masih terbuka pada awal tahun ikut dihitung "
+                 "lagi di triwulan I tahun berikutnya",
+}
+DEFAULT_CARRY_OVER = "tahun_masuk"
+
+
+def check_definition(definition: str) -> str:
+    if definition not in DEFINITIONS:
+        raise ValueError(f"Definisi IKU 4 tidak dikenal: {definition!r}; pilihan: {', '.join(DEFINITIONS)}")
+    return definition
 
 
 @dataclass(frozen=True)
@@ -59,32 +108,187 @@ def _local_date(session: Session, column: Any, tz: ZoneInfo) -> Any:
     return func.date(column, f"{minutes:+d} minutes")
 
 
-def _count_columns(session: Session, tz: ZoneInfo) -> list[Any]:
-    status = Complaint.status
-    followed = func.coalesce(Complaint.followed_up_at, Complaint.resolved_at)
-    within = and_(
-        status == SELESAI,
-        or_(
-            Complaint.verified_at.is_(None),
-            _local_date(session, Complaint.verified_at, tz) <= Complaint.verify_due,
-        ),
-        followed.is_not(None),
-        _local_date(session, followed, tz) <= Complaint.followup_due,
+def _changed_since(cutoff: datetime) -> Any:
+    """SQL: the complaint has a change at or after `cutoff`. A correlated EXISTS, one seek on
+    ix_status_history_complaint_at per complaint, rather than `id IN (changes since)`: for a
+    cut-off early in the year that set holds most of the history, PostgreSQL cannot hash it
+    within work_mem and falls back to rescanning it for every complaint (a triwulan table on
+    100k complaints did not finish in minutes; bench/officer_commands.py)."""
+    return (
+        exists()
+        .where(StatusChange.complaint_id == Complaint.id, StatusChange.at >= cutoff)
+        .correlate(Complaint)
     )
+
+
+def status_at(cutoff: datetime | None) -> Any:
+    """SQL for a complaint's status as of `cutoff` (None: today's status).
+
+    The last StatusChange with at < cutoff (ties by id) says it; a complaint with no change at
+    or after the cut-off has today's status, so only the complaints changed since the cut-off
+    pay the history lookup (an index seek on ix_status_history_complaint_at)."""
+    if cutoff is None:
+        return Complaint.status
+    if cutoff.tzinfo is None:
+        raise ValueError("Batas waktu harus memiliki zona waktu (aware datetime)")
+    changed_since = _changed_since(cutoff)
+    last = (
+        select(StatusChange.to_status)
+        .where(StatusChange.complaint_id == Complaint.id, StatusChange.at < cutoff)
+        .order_by(StatusChange.at.desc(), StatusChange.id.desc())
+        .limit(1)
+        .correlate(Complaint)
+        .scalar_subquery()
+    )
+    return case((changed_since, func.coalesce(last, DITERIMA)), else_=Complaint.status)
+
+
+def recorded_on_time(cutoff: datetime | None) -> Any:
+    """SQL: the on_time of a complaint's last change before `cutoff`, for the complaints
+    changed since (NULL for the others, and where nothing was recorded)."""
+    if cutoff is None:
+        return null()
+    changed_since = _changed_since(cutoff)
+    last = (
+        select(StatusChange.on_time)
+        .where(StatusChange.complaint_id == Complaint.id, StatusChange.at < cutoff)
+        .order_by(StatusChange.at.desc(), StatusChange.id.desc())
+        .limit(1)
+        .correlate(Complaint)
+        .scalar_subquery()
+    )
+    return case((changed_since, last), else_=null())
+
+
+def entered_at(cutoff: datetime | None) -> Any:
+    """SQL for when a complaint entered its status as of `cutoff`, for resolution times:
+    resolved_at (selesai) or closed_at (the other closed outcomes) when nothing changed since
+    the cut-off, else the time of its last change before it."""
+    today = func.coalesce(Complaint.resolved_at, Complaint.closed_at)
+    if cutoff is None:
+        return today
+    changed_since = _changed_since(cutoff)
+    last = (
+        select(StatusChange.at)
+        .where(StatusChange.complaint_id == Complaint.id, StatusChange.at < cutoff)
+        .order_by(StatusChange.at.desc(), StatusChange.id.desc())
+        .limit(1)
+        .correlate(Complaint)
+        .scalar_subquery()
+    )
+    return case((changed_since, last), else_=today)
+
+
+def _long_range(session: Session, column: Any, start: datetime, end: datetime) -> Any:
+    """start <= column < end. A long range (over a month) is read by a table scan on SQLite:
+    its planner takes ix_complaints_received_at for any range, and a range that covers much
+    of the table then costs one random table read per row, measured 7 to 12 times slower
+    than the scan (bench/digest.py). unlikely(x) is x, but no index applies to it.
+    PostgreSQL chooses by its statistics and is left alone."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("Batas periode harus memiliki zona waktu (aware datetime)")
+    if session.get_bind().dialect.name == "sqlite" and (end - start).days > 31:
+        column = type_coerce(func.unlikely(column), Complaint.received_at.type)
+    return and_(column >= start, column < end)
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """Which complaints a figure counts and as of when.
+
+    received in [start, end), statuses as of `cutoff` (None: today's); with `carry_from`
+    (rule bawa_sisa) also those received before it and still open at it."""
+
+    start: datetime
+    end: datetime
+    cutoff: datetime | None
+    carry_from: datetime | None = None
+
+
+def _cohort_where(session: Session, c: Cohort) -> Any:
+    received = _long_range(session, Complaint.received_at, c.start, c.end)
+    if c.carry_from is None:
+        return received
+    carried = and_(Complaint.received_at < c.carry_from, status_at(c.carry_from).in_(OPEN_STATUSES))
+    return or_(received, carried)
+
+
+def cohort_table(session: Session, c: Cohort, *extra: Any, status: Any = None, where: Any = None) -> Any:
+    """The cohort as a subquery: one row per complaint with its status as of the cut-off
+    (column s) and the columns the counts need; the aggregate reads it once per row."""
+    return (
+        select(
+            Complaint.id,
+            (status if status is not None else status_at(c.cutoff)).label("s"),
+            Complaint.verified_at, Complaint.verify_due, Complaint.followed_up_at,
+            Complaint.resolved_at, Complaint.followup_due, Complaint.resolve_due,
+            recorded_on_time(c.cutoff).label("ot"),
+            *extra,
+        )
+        .where(where if where is not None else _cohort_where(session, c))
+        # OFFSET 0 keeps the planners (PostgreSQL and SQLite alike) from flattening the
+        # subquery into the aggregate, which would copy the status CASE, with its history
+        # subplans, into every SUM: measured 10 subplans per statement instead of 2.
+        .offset(0)
+        .subquery("cohort")
+    )
+
+
+def prepare(session: Session) -> None:
+    """Before a cohort query on PostgreSQL: no JIT for the rest of this (read) transaction.
+    The planner prices the history subplans of status_at as if they ran for every row (they
+    run only for the complaints changed since the cut-off), so the estimate passes
+    jit_above_cost and compiling took 0.5 s for a 30 ms query (bench/digest.py, 20k rows)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
+
+
+def resolved_statuses(definition: str) -> tuple[str, ...]:
+    return (SELESAI, DITOLAK) if check_definition(definition) == "ditolak_ditangani" else (SELESAI,)
+
+
+def within_standard_sql(session: Session, t: Any, tz: ZoneInfo) -> Any:
+    """On a cohort table: resolved selesai within the standard times (header comment)."""
+    followed = func.coalesce(t.c.followed_up_at, t.c.resolved_at)
+    # storage.lifecycle._met_standard on the columns, as the move into selesai read them.
+    clock = and_(
+        t.c.verified_at.is_not(None),
+        _local_date(session, t.c.verified_at, tz) <= t.c.verify_due,
+        _local_date(session, t.c.resolved_at, tz) <= t.c.resolve_due,
+    )
+    legacy = and_(
+        or_(t.c.verified_at.is_(None), _local_date(session, t.c.verified_at, tz) <= t.c.verify_due),
+        followed.is_not(None),
+        _local_date(session, followed, tz) <= t.c.followup_due,
+    )
+    return and_(
+        t.c.s == SELESAI,
+        case(
+            (t.c.ot.is_not(None), t.c.ot == true()),
+            (and_(t.c.resolve_due.is_not(None), t.c.resolved_at.is_not(None)), clock),
+            else_=legacy,
+        ),
+    )
+
+
+def count_columns(session: Session, t: Any, tz: ZoneInfo, definition: str) -> list[Any]:
+    s = t.c.s
+    literal = check_definition(definition) == "keputusan"
 
     def total(condition: Any, name: str) -> Any:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0).cast(Integer).label(name)
 
+    none = t.c.id.is_(None)  # never true: the decree's formula leaves nothing out
     return [
-        func.count(Complaint.id).label("received"),
-        total(status == DUPLIKAT, "excluded_duplicate"),
-        total(status == DITERUSKAN, "excluded_forwarded"),
-        total(status == SELESAI, "resolved"),
-        total(within, "within_standard"),
+        func.count(t.c.id).label("received"),
+        total(none if literal else s == DUPLIKAT, "excluded_duplicate"),
+        total(none if literal else s == DITERUSKAN, "excluded_forwarded"),
+        total(s.in_(resolved_statuses(definition)), "resolved"),
+        total(within_standard_sql(session, t, tz), "within_standard"),
     ]
 
 
-def _counts(row: Any) -> ResolutionCounts:
+def counts_of(row: Any) -> ResolutionCounts:
     return ResolutionCounts(
         received=int(row.received or 0),
         excluded_duplicate=int(row.excluded_duplicate or 0),
@@ -94,68 +298,101 @@ def _counts(row: Any) -> ResolutionCounts:
     )
 
 
-def _in_range(start: datetime, end: datetime) -> Any:
-    if start.tzinfo is None or end.tzinfo is None:
-        raise ValueError("Batas periode harus memiliki zona waktu (aware datetime)")
-    return and_(Complaint.received_at >= start, Complaint.received_at < end)
+def cohort_counts(session: Session, cohort: Cohort, tz: ZoneInfo,
+                  definition: str = DEFAULT_DEFINITION) -> ResolutionCounts:
+    """IKU 4 counts of one cohort, as of its cut-off."""
+    prepare(session)
+    t = cohort_table(session, cohort)
+    return counts_of(session.execute(select(*count_columns(session, t, tz, definition))).one())
 
 
-def resolution_counts(session: Session, start: datetime, end: datetime, tz: ZoneInfo) -> ResolutionCounts:
-    """IKU 4 counts of the complaints received in [start, end)."""
-    row = session.execute(select(*_count_columns(session, tz)).where(_in_range(start, end))).one()
-    return _counts(row)
+def resolution_counts(session: Session, start: datetime, end: datetime, tz: ZoneInfo, *,
+                      cutoff: datetime | None = None, definition: str = DEFAULT_DEFINITION) -> ResolutionCounts:
+    """IKU 4 counts of the complaints received in [start, end), as of `cutoff` (default:
+    the end of the range, or today's statuses when that is still ahead)."""
+    return cohort_counts(session, cohort_of(start, end, cutoff), tz, definition)
 
 
-def resolution_for_period(session: Session, period: Period, tz: ZoneInfo) -> ResolutionCounts:
-    return resolution_counts(session, period.start(tz), period.end(tz), tz)
+def resolution_for_period(session: Session, period: Period, tz: ZoneInfo, *,
+                          cutoff: datetime | None = None, definition: str = DEFAULT_DEFINITION) -> ResolutionCounts:
+    return resolution_counts(session, period.start(tz), period.end(tz), tz, cutoff=cutoff, definition=definition)
 
 
-def resolution_by_quarter(session: Session, year: int, tz: ZoneInfo) -> dict[int, ResolutionCounts]:
-    """IKU 4 counts per triwulan of `year` (local quarters), in one grouped query."""
+def resolution_by_quarter(session: Session, year: int, tz: ZoneInfo, *, as_of: datetime | None = None,
+                          definition: str = DEFAULT_DEFINITION,
+                          carry_over: str = DEFAULT_CARRY_OVER) -> dict[int, ResolutionCounts]:
+    """IKU 4 counts per triwulan of `year` (local quarters), each as of its own last moment
+    (or `as_of`, if earlier); a quarter not started by `as_of` counts nothing. One grouped
+    query: each row's status is read as of its own quarter's cut-off."""
     q = quarters_of(year)
+    limit = q[3].end(tz) if as_of is None else min(as_of, q[3].end(tz))
+    out = {i: ResolutionCounts(0, 0, 0, 0, 0) for i in range(1, 5)}
+    if limit <= q[0].start(tz):
+        return out
     received = Complaint.received_at
     quarter = case(
         (received < q[1].start(tz), 1),
         (received < q[2].start(tz), 2),
         (received < q[3].start(tz), 3),
         else_=4,
-    ).label("q")
+    )
+    status = case(
+        *[(quarter == i + 1, status_at(min(q[i].end(tz), limit))) for i in range(3)],
+        else_=status_at(limit),
+    )
+    carry_from = q[0].start(tz) if carry_over == "bawa_sisa" else None
+    cohort = Cohort(q[0].start(tz), limit, limit, carry_from)
+    prepare(session)
+    t = cohort_table(session, cohort, quarter.label("q"), status=status)
     rows = session.execute(
-        select(quarter, *_count_columns(session, tz))
-        .where(_in_range(q[0].start(tz), q[3].end(tz)))
-        .group_by(quarter)
+        select(t.c.q, *count_columns(session, t, tz, definition)).group_by(t.c.q)
     ).all()
-    out = {i: ResolutionCounts(0, 0, 0, 0, 0) for i in range(1, 5)}
     for row in rows:
-        out[int(row.q)] = _counts(row)
+        out[int(row.q)] = counts_of(row)
     return out
 
 
-def resolution_by(session: Session, start: datetime, end: datetime, tz: ZoneInfo,
-                  by: Literal["channel", "desa"]) -> dict[str, ResolutionCounts]:
-    """IKU 4 counts of [start, end) per channel or per desa, largest first."""
-    key = Complaint.channel if by == "channel" else Complaint.desa
+def cohort_of(start: datetime, end: datetime, cutoff: datetime | None = None,
+              carry_from: datetime | None = None) -> Cohort:
+    """Received in [start, end), as of `cutoff` (default: the end of the range)."""
+    return Cohort(start, end, end if cutoff is None else cutoff, carry_from)
+
+
+def resolution_by(session: Session, start: datetime, end: datetime, tz: ZoneInfo, by: Literal["channel", "desa"],
+                  *, cutoff: datetime | None = None, definition: str = DEFAULT_DEFINITION,
+                  carry_from: datetime | None = None) -> dict[str, ResolutionCounts]:
+    """IKU 4 counts of [start, end) as of `cutoff`, per channel or per desa, largest first."""
+    cohort = cohort_of(start, end, cutoff, carry_from)
     if by not in ("channel", "desa"):
         raise ValueError(f"Rincian tidak dikenal: {by}")
+    key = Complaint.channel if by == "channel" else Complaint.desa
+    prepare(session)
+    t = cohort_table(session, cohort, key.label("key"))
     rows = session.execute(
-        select(key.label("key"), *_count_columns(session, tz))
-        .where(_in_range(start, end))
-        .group_by(key)
-        .order_by(func.count(Complaint.id).desc(), key)
+        select(t.c.key, *count_columns(session, t, tz, definition))
+        .group_by(t.c.key)
+        .order_by(func.count(t.c.id).desc(), t.c.key)
     ).all()
-    return {str(row.key): _counts(row) for row in rows}
+    return {str(row.key): counts_of(row) for row in rows}
 
 
-def excluded_complaints(session: Session, start: datetime, end: datetime,
-                        limit: int | None = None) -> list[ExcludedComplaint]:
-    """The complaints of [start, end) left out of the denominator, with their reasons."""
+def excluded_complaints(session: Session, start: datetime, end: datetime, limit: int | None = None, *,
+                        cutoff: datetime | None = None, definition: str = DEFAULT_DEFINITION,
+                        carry_from: datetime | None = None) -> list[ExcludedComplaint]:
+    """The complaints of [start, end) left out of the denominator as of `cutoff`, with their
+    reasons (none under the decree's literal formula)."""
+    cohort = cohort_of(start, end, cutoff, carry_from)
+    if check_definition(definition) == "keputusan":
+        return []
+    prepare(session)
+    t = cohort_table(session, cohort, Complaint.ticket, Complaint.duplicate_of, Complaint.forwarded_to,
+                      Complaint.received_at)
     stmt = (
-        select(Complaint.ticket, Complaint.status, Complaint.duplicate_of, Complaint.forwarded_to,
-               Complaint.received_at)
-        .where(_in_range(start, end), Complaint.status.in_(EXCLUDED_STATUSES))
-        .order_by(Complaint.received_at, Complaint.id)
+        select(t.c.ticket, t.c.s, t.c.duplicate_of, t.c.forwarded_to, t.c.received_at)
+        .where(t.c.s.in_(EXCLUDED_STATUSES))
+        .order_by(t.c.received_at, t.c.id)
     )
     if limit is not None:
         stmt = stmt.limit(limit)
     rows: Sequence[Any] = session.execute(stmt).all()
-    return [ExcludedComplaint(r.ticket, r.status, r.duplicate_of, r.forwarded_to, r.received_at) for r in rows]
+    return [ExcludedComplaint(r.ticket, r.s, r.duplicate_of, r.forwarded_to, r.received_at) for r in rows]

@@ -2,20 +2,22 @@
 # Invariants: a ticket number is PREFIX-YEAR-NNNNN with seq drawn from ticket_counters in
 # the caller's transaction (the counter row is locked by the UPDATE until commit, so two
 # concurrent intakes on PostgreSQL never share or skip a number, and a rolled-back intake
-# gives its number back). Deadlines are working days counted from the local receipt date.
+# gives its number back). Deadlines are working days counted from the local receipt date
+# (storage/deadlines.py); an open complaint is overdue when today is past the deadline of its
+# current status (Complaint.current_due), which is what "overdue first" sorts on in SQL.
 from __future__ import annotations
 
 import re
-from collections.abc import Container, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from kpi.workdays import add_working_days
-from storage.lifecycle import DITERIMA, DIVERIFIKASI, OPEN_STATUSES, Actor
+from kpi import workdays
+from storage.deadlines import DeadlinePolicy
+from storage.lifecycle import DITERIMA, OPEN_STATUSES, Actor
 from storage.models import Complaint, Person, Photo, StatusChange, TicketCounter
 
 KINDS = {
@@ -34,22 +36,7 @@ CHANNELS = {
 MAX_DESCRIPTION = 2000
 
 
-@dataclass(frozen=True)
-class DeadlinePolicy:
-    verify_days: int
-    followup_days: int
-    holidays: Container[date]
-    tz: tzinfo = field(default_factory=lambda: ZoneInfo("Asia/Jakarta"))
-
-    def local_date(self, moment: datetime) -> date:
-        return moment.astimezone(self.tz).date()
-
-    def due_dates(self, received_at: datetime) -> tuple[date, date]:
-        day = self.local_date(received_at)
-        return (
-            add_working_days(day, self.verify_days, self.holidays),
-            add_working_days(day, self.followup_days, self.holidays),
-        )
+__all__ = ["DeadlinePolicy"]  # re-exported: callers build it from here
 
 
 @dataclass
@@ -127,6 +114,7 @@ def create_complaint(
     year = policy.local_date(now).year
     seq = next_seq(session, year)
     verify_due, followup_due = policy.due_dates(draft.received_at)
+    resolve_due = policy.resolve_due(policy.local_date(draft.received_at), draft.category, draft.kind)
     complaint = Complaint(
         ticket=format_ticket(prefix, year, seq),
         year=year,
@@ -148,6 +136,8 @@ def create_complaint(
         created_at=now,
         verify_due=verify_due,
         followup_due=followup_due,
+        resolve_due=resolve_due,
+        current_due=verify_due,
         version=1,
         reopen_count=0,
     )
@@ -164,6 +154,7 @@ def create_complaint(
             actor_name=actor.name,
             from_status=None,
             to_status=DITERIMA,
+            due_on=verify_due,
         )
     )
     session.flush()
@@ -185,19 +176,44 @@ def by_id(session: Session, complaint_id: int, *, lock: bool = False) -> Complai
 
 
 def is_overdue(c: Complaint, today: date) -> bool:
-    if c.status == DITERIMA and today > c.verify_due:
-        return True
-    return c.status in (DITERIMA, DIVERIFIKASI) and today > c.followup_due
+    """Past the deadline of its current status (every open status has one, ditunda's is
+    its new date); a closed complaint is never overdue."""
+    return c.status in OPEN_STATUSES and c.current_due is not None and workdays.is_overdue(c.current_due, today)
 
 
-def open_complaints(session: Session, today: date) -> list[Complaint]:
-    """Open complaints, overdue first, then oldest first."""
-    rows = session.scalars(
+def open_complaints(session: Session, today: date, limit: int | None = None) -> list[Complaint]:
+    """Open complaints, overdue first (longest overdue first), then oldest first; sorted and
+    cut in SQL on (status, current_due)."""
+    overdue = case((Complaint.current_due < today, 0), else_=1)
+    stmt = (
         select(Complaint)
         .where(Complaint.status.in_(OPEN_STATUSES))
-        .order_by(Complaint.received_at, Complaint.id)
+        .order_by(overdue, case((Complaint.current_due < today, Complaint.current_due), else_=None),
+                  Complaint.received_at, Complaint.id)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt).all())
+
+
+@dataclass(frozen=True)
+class OverdueCounts:
+    """Open complaints past the deadline of their current status, per status, as of `today`."""
+
+    by_status: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+
+def overdue_counts(session: Session, today: date) -> OverdueCounts:
+    rows = session.execute(
+        select(Complaint.status, func.count(Complaint.id))
+        .where(Complaint.status.in_(OPEN_STATUSES), Complaint.current_due < today)
+        .group_by(Complaint.status)
     ).all()
-    return sorted(rows, key=lambda c: (not is_overdue(c, today),))
+    return OverdueCounts({str(status): int(n) for status, n in rows})
 
 
 def complaints_of(session: Session, person_id: int, limit: int = 10) -> Sequence[Complaint]:
@@ -248,7 +264,8 @@ def erase_identity(session: Session, person: Person, now: datetime) -> None:
     The Person row stays (without name, phone or channel id) so that the complaints still
     count per reporter, but nothing links it to a real account any more.
     """
-    person.name = None
-    person.phone = None
-    person.channel_user_id = None
-    person.erased_at = now
+    # Also the chat traces and closed complaints' description, location, notes and photos
+    # (UU 27/2022: these identify the reporter too); see storage/erasure.py.
+    from storage.erasure import erase_person
+
+    erase_person(session, person, now, via="bot")

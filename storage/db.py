@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+import storage.lengths  # noqa: F401  (installs the guard: String(n) lengths on both backends)
 
 WRITE_LOCK_TIMEOUT = 30.0
 
@@ -33,6 +36,9 @@ def _prepare_sqlite(engine: Engine, begin: str = "BEGIN IMMEDIATE") -> None:
         cur.execute("PRAGMA busy_timeout=10000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
+        # Erased personal data (UU 27/2022) is overwritten with zeros in the file, not left
+        # in free pages; see Database.truncate_wal for the WAL's old frames.
+        cur.execute("PRAGMA secure_delete=ON")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -94,6 +100,21 @@ class Database:
         finally:
             session.close()
 
+    def truncate_wal(self) -> None:
+        """SQLite: copy the WAL into the database file and empty it, so that old page
+        versions holding erased text do not linger in it (after erasure and retention).
+        A no-op on PostgreSQL, whose own VACUUM (autovacuum) reclaims dead rows."""
+        if not self.is_sqlite:
+            return
+        # On the driver connection: outside a transaction (SQLAlchemy would BEGIN first).
+        raw = self.engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cur.close()
+        finally:
+            raw.close()
+
     def dispose(self) -> None:
         self.engine.dispose()
         if self._read_engine is not self.engine:
@@ -106,6 +127,34 @@ def redact_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
         return "<url tidak valid>"
+
+
+def unreachable_reason(exc: BaseException) -> str | None:
+    """For a failure to reach the database (server down, file not openable): the driver's
+    first line, without a password; None for any other error. The CLI turns it into one
+    Indonesian line instead of a traceback, without importing SQLAlchemy itself."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return None
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()
+    line = text[0] if text else type(orig).__name__
+    # psycopg puts the connection string in some messages; never echo a password.
+    line = re.sub(r"(password=)\S+", r"\1***", line)
+    return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", line)
+
+
+def describe_url(url: str) -> str:
+    """Which register a URL opens, for a person: the SQLite file as an absolute path (so a
+    run from another working folder is visible at once), otherwise the URL without password."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return redact_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        return f"SQLite {Path(parsed.database).resolve()}"
+    return redact_url(url)
 
 
 def default_data_dir() -> Path:

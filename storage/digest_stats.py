@@ -13,13 +13,15 @@ from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, and_, case, cast, func, or_, select, type_coerce
+from sqlalchemy import Date, and_, case, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from kpi.resolution import ResolutionCounts
 from kpi.workdays import working_days_between
-from storage.lifecycle import DITERIMA, DITERUSKAN, DIVERIFIKASI, DUPLIKAT, OPEN_STATUSES, SELESAI
+from storage import complaint_stats
+from storage.lifecycle import DITERUSKAN, DUPLIKAT, OPEN_STATUSES, SELESAI
 from storage.models import Complaint
 
 
@@ -96,11 +98,9 @@ def week_counts(session: Session, start: datetime, end: datetime) -> WeekCounts:
 
 
 def _overdue_clause(today: date) -> Any:
-    # storage.complaints.is_overdue, as SQL: verification or follow-up past its due day.
-    return or_(
-        and_(Complaint.status == DITERIMA, Complaint.verify_due < today),
-        and_(Complaint.status.in_((DITERIMA, DIVERIFIKASI)), Complaint.followup_due < today),
-    )
+    # storage.complaints.is_overdue, as SQL: an open complaint past the deadline of the
+    # status it is in (verification, follow-up, resolution, or the date it was postponed to).
+    return and_(Complaint.status.in_(OPEN_STATUSES), Complaint.current_due < today)
 
 
 @dataclass(frozen=True)
@@ -119,8 +119,8 @@ def open_counts(session: Session, today: date, limit: int = 10) -> OpenCounts:
     ).one()
     tickets = session.scalars(
         select(Complaint.ticket)
-        .where(Complaint.status.in_(OPEN_STATUSES), _overdue_clause(today))
-        .order_by(Complaint.received_at, Complaint.id)
+        .where(_overdue_clause(today))
+        .order_by(Complaint.current_due, Complaint.received_at, Complaint.id)
         .limit(limit)
     ).all()
     return OpenCounts(int(open_now), int(overdue), list(tickets))
@@ -134,53 +134,46 @@ class ResolutionFigures:
 
 
 def resolution_figures(
-    session: Session, start: datetime, end: datetime, tz: tzinfo, holidays: Container[date]
+    session: Session, start: datetime, end: datetime, tz: tzinfo, holidays: Container[date], *,
+    cutoff: datetime | None = None, definition: str = complaint_stats.DEFAULT_DEFINITION,
+    carry_from: datetime | None = None,
 ) -> ResolutionFigures:
-    """IKU 4 for the complaints received in [start, end) (README "The IKU 4 definition"),
-    with the histogram of their resolution times and the number resolved within the
-    standard times (verified by verify_due when a verification was recorded, and followed up
-    (or else resolved) by followup_due: storage.csv_io.timeliness for a resolved complaint)."""
-    received, duplicates, forwarded = session.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(case((Complaint.status == DUPLIKAT, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((Complaint.status == DITERUSKAN, 1), else_=0)), 0),
-        ).where(_received_between_scan(session, start, end))
-    ).one()
-    day_received = _local_date(session, Complaint.received_at, tz, start, end)
-    day_resolved = _local_date(session, Complaint.resolved_at, tz, start, end)
-    day_followed = _local_date(
-        session, func.coalesce(Complaint.followed_up_at, Complaint.resolved_at), tz, start, end
+    """IKU 4 of the complaints received in [start, end), as of `cutoff` (default: the end of
+    the range; with carry_from, rule bawa_sisa): the very counts of the IKU table
+    (storage.complaint_stats.cohort_counts, README "The IKU 4 definition"), with the
+    histogram of resolution times: from the local day received to the local day the
+    complaint entered its resolved status (as of the cut-off). A resolved complaint with no
+    recorded time (an old import) is in the counts but not in the histogram."""
+    cohort = complaint_stats.cohort_of(start, end, cutoff, carry_from)
+    zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(_tz_name(tz))
+    # One scan for both: the cohort grouped by (local day received, local day its status
+    # was entered); the counts are the sums over the groups, the histogram the groups'
+    # resolved complaints with a recorded time.
+    complaint_stats.prepare(session)
+    t = complaint_stats.cohort_table(
+        session, cohort, Complaint.received_at, complaint_stats.entered_at(cohort.cutoff).label("done")
     )
-    day_verified = _local_date(session, Complaint.verified_at, tz, start, end)
-    on_time = case(
-        (
-            and_(
-                or_(Complaint.verified_at.is_(None), day_verified <= Complaint.verify_due),
-                day_followed <= Complaint.followup_due,
-            ),
-            1,
-        ),
-        else_=0,
-    )
+    day_received = _local_date(session, t.c.received_at, tz, cohort.start, cohort.end)
+    day_done = _local_date(session, t.c.done, tz, cohort.start, cohort.end)
     rows = session.execute(
-        select(day_received, day_resolved, func.count(), func.sum(on_time))
-        .where(_received_between_scan(session, start, end), Complaint.status == SELESAI)
-        .group_by(day_received, day_resolved)
+        select(day_received.label("got"), day_done.label("day_done"),
+               *complaint_stats.count_columns(session, t, zone, definition))
+        .group_by(day_received, day_done)
     )
     durations: Counter[int] = Counter()
-    resolved = within = 0
-    for got, done, n, n_on_time in rows:
-        days = working_days_between(_as_date(got), _as_date(done), holidays)
-        durations[days] += int(n)
-        resolved += int(n)
-        within += int(n_on_time or 0)
+    parts = []
+    for row in rows:
+        part = complaint_stats.counts_of(row)
+        parts.append(part)
+        if row.day_done is not None and part.resolved:
+            days = working_days_between(_as_date(row.got), _as_date(row.day_done), holidays)
+            durations[days] += part.resolved
     counts = ResolutionCounts(
-        received=int(received),
-        excluded_duplicate=int(duplicates),
-        excluded_forwarded=int(forwarded),
-        resolved=resolved,
-        within_standard=within,
+        received=sum(p.received for p in parts),
+        excluded_duplicate=sum(p.excluded_duplicate for p in parts),
+        excluded_forwarded=sum(p.excluded_forwarded for p in parts),
+        resolved=sum(p.resolved for p in parts),
+        within_standard=sum(p.within_standard for p in parts),
     )
     return ResolutionFigures(counts, dict(durations))
 

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -390,23 +390,29 @@ def _quarter_counts(rows: Sequence[Any]) -> dict[int, int]:
     return out
 
 
-def document_counts(session: Session, year: int) -> dict[int, int]:
-    """IKU 1: current documents dated in each triwulan of `year` ({1: n, ..., 4: n})."""
+def _until(column: Any, until: date | None) -> ColumnElement[bool]:
+    # Figures as of a date: what was dated after it had not happened yet.
+    return true() if until is None else column <= until
+
+
+def document_counts(session: Session, year: int, until: date | None = None) -> dict[int, int]:
+    """IKU 1: current documents dated in each triwulan of `year` ({1: n, ..., 4: n}), and
+    not after `until` when given."""
     quarter = _quarter_of(IkuDocument.doc_date, year).label("q")
     rows = session.execute(
         select(quarter, func.count())
         .where(_live(IkuDocument), IkuDocument.doc_date >= date(year, 1, 1),
-               IkuDocument.doc_date < date(year + 1, 1, 1))
+               IkuDocument.doc_date < date(year + 1, 1, 1), _until(IkuDocument.doc_date, until))
         .group_by(quarter)
     ).all()
     return _quarter_counts(rows)
 
 
-def document_counts_by_type(session: Session, year: int) -> dict[str, int]:
+def document_counts_by_type(session: Session, year: int, until: date | None = None) -> dict[str, int]:
     rows = session.execute(
         select(IkuDocument.doc_type, func.count())
         .where(_live(IkuDocument), IkuDocument.doc_date >= date(year, 1, 1),
-               IkuDocument.doc_date < date(year + 1, 1, 1))
+               IkuDocument.doc_date < date(year + 1, 1, 1), _until(IkuDocument.doc_date, until))
         .group_by(IkuDocument.doc_type)
         .order_by(IkuDocument.doc_type)
     ).all()
@@ -430,7 +436,8 @@ class ActivityCounts:
         return sum(self.facilitated.values())
 
 
-def activity_counts(session: Session, year: int) -> ActivityCounts:
+def activity_counts(session: Session, year: int, until: date | None = None) -> ActivityCounts:
+    """IKU 3 counts; an activity facilitated after `until` (when given) counts as not yet."""
     planned_q = _quarter_of(IkuActivity.planned_on, year).label("q")
     planned_rows = session.execute(
         select(planned_q, func.count())
@@ -440,7 +447,8 @@ def activity_counts(session: Session, year: int) -> ActivityCounts:
     done_q = _quarter_of(IkuActivity.facilitated_on, year).label("q")
     done_rows = session.execute(
         select(done_q, func.count())
-        .where(_live(IkuActivity), IkuActivity.year == year, IkuActivity.facilitated_on.is_not(None))
+        .where(_live(IkuActivity), IkuActivity.year == year, IkuActivity.facilitated_on.is_not(None),
+               _until(IkuActivity.facilitated_on, until))
         .group_by(done_q)
     ).all()
     planned = {0: 0, **_quarter_counts([r for r in planned_rows if int(r[0]) != 0])}

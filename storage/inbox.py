@@ -4,6 +4,11 @@
 # so after a crash an item is either fully handled or still pending (handled again).
 # A batch of items may share one transaction (claim_batch, mark_handled): each item's step
 # then runs in a savepoint of its own, so the batch commits every handled item with its mark.
+# Many workers on one PostgreSQL register: claim_batch locks with FOR UPDATE SKIP LOCKED, so
+# workers take disjoint items, and the lock is the lease (it ends with the transaction, also
+# when a killed worker's connection drops, and the items are pending again for the others).
+# A chat is held by one worker at a time: held_elsewhere gives the older pending items locked
+# by other workers, and the caller leaves every chat of theirs alone until they commit.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -60,18 +65,42 @@ def claim(session: Session, item_id: int) -> InboxItem | None:
     return item
 
 
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def claim_batch(session: Session, source: str, limit: int = 100) -> list[tuple[int, str, int]]:
     """The oldest pending items as (id, external_id, attempts), in id order, locked until the
     transaction ends (PostgreSQL; SQLite's one writer is lock enough). Handling must keep this
-    order within a chat."""
+    order within a chat. On PostgreSQL items locked by another worker are skipped, not waited
+    for: ask held_elsewhere which chats they hold."""
     stmt = (
         select(InboxItem.id, InboxItem.external_id, InboxItem.attempts)
         .where(InboxItem.handled_at.is_(None), InboxItem.source == source)
         .order_by(InboxItem.id)
         .limit(limit)
-        .with_for_update()
+        .with_for_update(skip_locked=_postgres(session))
     )
     return [(row.id, row.external_id, row.attempts) for row in session.execute(stmt)]
+
+
+def held_elsewhere(session: Session, source: str, claimed: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Payloads of the pending items older than the newest claimed one that the claim skipped:
+    locked by another worker's transaction (PostgreSQL only; empty on SQLite). Their chats are
+    that worker's until it commits. Read after the claim, so an item whose worker committed
+    meanwhile shows as handled and holds nothing; one whose worker rolled back shows pending
+    (and holds its chat for this batch, which is merely cautious)."""
+    if not claimed or not _postgres(session):
+        return {}
+    rows = session.execute(
+        select(InboxItem.id, InboxItem.payload).where(
+            InboxItem.handled_at.is_(None),
+            InboxItem.source == source,
+            InboxItem.id < max(claimed),
+            InboxItem.id.not_in(claimed),
+        )
+    )
+    return {row.id: dict(row.payload) for row in rows}
 
 
 def payloads(session: Session, item_ids: Sequence[int]) -> dict[int, dict[str, Any]]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 
 from storage.db import Database
 
@@ -19,8 +20,21 @@ def _config(db: Database) -> Config:
     return cfg
 
 
+# Held while migrating on PostgreSQL: several workers started at once on one register
+# migrate it one after the other (the later ones find it current), not all at the same time.
+MIGRATE_LOCK = 0x51_6A_50_01
+
+
 def upgrade(db: Database, revision: str = "head") -> None:
-    command.upgrade(_config(db), revision)
+    if db.is_sqlite:  # BEGIN IMMEDIATE already lets one writer at a time
+        command.upgrade(_config(db), revision)
+        return
+    with db.engine.connect() as lock:
+        lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATE_LOCK})
+        try:
+            command.upgrade(_config(db), revision)
+        finally:
+            lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATE_LOCK})
 
 
 def downgrade(db: Database, revision: str) -> None:

@@ -27,6 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
+from storage.setting_keys import SETTING_KEY_LENGTH
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware datetimes in, aware UTC datetimes out, on every backend."""
@@ -106,6 +108,11 @@ class Complaint(Base):
         Index("ix_complaints_reporter", "reporter_id"),
         # The digest's "resolved this week" and 12-week series.
         Index("ix_complaints_status_resolved_at", "status", "resolved_at"),
+        # Open complaints "overdue first" (storage.complaints.open_complaints) and the
+        # reminders' scan of deadlines (storage.reminders).
+        Index("ix_complaints_status_current_due", "status", "current_due"),
+        # "Kasus saya" (/kasus saya): the complaints assigned to one officer.
+        Index("ix_complaints_assigned_to", "assigned_to"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -143,8 +150,33 @@ class Complaint(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     # Set after the reporter has answered "is it solved?", so the question is asked once.
     feedback: Mapped[str | None] = mapped_column(String(10))
+    # The deadline clock (storage/deadlines.py, storage/lifecycle.py): resolve_due is the
+    # resolution deadline in effect (from receipt, or from the last reopening); current_due
+    # the deadline of the current status (NULL once closed); while ditunda, postponed_until
+    # is the new date, postponed_from the status to go back to, postponed_at when it began.
+    resolve_due: Mapped[date | None] = mapped_column(Date)
+    current_due: Mapped[date | None] = mapped_column(Date)
+    postponed_until: Mapped[date | None] = mapped_column(Date)
+    postponed_from: Mapped[str | None] = mapped_column(String(20))
+    postponed_at: Mapped[datetime | None]
+    # Personal data (UU 27/2022; storage/erasure.py): a redacted description an officer
+    # approved, used instead of the fixed "[uraian dihapus]" text when the description is
+    # erased; description_erased_at is when the reporter's own words were removed.
+    description_redacted: Mapped[str | None] = mapped_column(Text)
+    redaction_approved_by: Mapped[str | None] = mapped_column(String(200))
+    redaction_approved_at: Mapped[datetime | None]
+    description_erased_at: Mapped[datetime | None]
+    # The officer handling it (/tugaskan or the card's "Tugaskan ke saya"); each change of it
+    # is also a history row (storage/assignment.py).
+    assigned_to: Mapped[int | None] = mapped_column(
+        ForeignKey("officers.id", name="fk_complaints_assigned_to_officers")
+    )
+    # True when only the day of receipt is known (/catat with a date and no time): then
+    # received_at is that day's local midnight and is shown as a date, never as a time.
+    received_date_only: Mapped[bool | None] = mapped_column(Boolean)
 
     reporter: Mapped[Person | None] = relationship()
+    assignee: Mapped[Officer | None] = relationship(foreign_keys=[assigned_to])
     photos: Mapped[list[Photo]] = relationship(order_by="Photo.id", back_populates="complaint")
     history: Mapped[list[StatusChange]] = relationship(
         order_by="StatusChange.id", back_populates="complaint"
@@ -164,9 +196,17 @@ class Photo(Base):
 
 
 class StatusChange(Base):
-    """Append-only: one row per move, written by storage.lifecycle.transition only."""
+    """Append-only: one row per move, written by storage.lifecycle.transition only. The one
+    exception: erasure and retention (storage/erasure.py) blank the notes' text, since
+    notes may quote the reporter; the move itself (statuses, time, actor) stays."""
 
     __tablename__ = "status_history"
+    __table_args__ = (
+        # The IKU figures as of a date (storage.complaint_stats.status_at): the changes since
+        # a cut-off, and a complaint's last change before it.
+        Index("ix_status_history_at", "at"),
+        Index("ix_status_history_complaint_at", "complaint_id", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
@@ -178,6 +218,11 @@ class StatusChange(Base):
     to_status: Mapped[str] = mapped_column(String(20))
     public_note: Mapped[str | None] = mapped_column(Text)
     internal_note: Mapped[str | None] = mapped_column(Text)
+    # The deadline of the status this change entered (verify deadline for diterima, follow-up
+    # for diverifikasi, resolution for ditindaklanjuti, the new date for ditunda; NULL for a
+    # closed status), and for a move into selesai whether it met the standard in effect.
+    due_on: Mapped[date | None] = mapped_column(Date)
+    on_time: Mapped[bool | None] = mapped_column(Boolean)
 
     complaint: Mapped[Complaint] = relationship(back_populates="history")
 
@@ -198,7 +243,8 @@ class Setting(Base):
 
     __tablename__ = "runtime_settings"
 
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Built by storage.setting_keys.setting_key only, so that it fits by construction.
+    key: Mapped[str] = mapped_column(String(SETTING_KEY_LENGTH), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime]
 
@@ -295,6 +341,8 @@ class SkmResponse(Base):
     usia: Mapped[int | None]
     pendidikan: Mapped[str | None] = mapped_column(String(10))
     pekerjaan: Mapped[str | None] = mapped_column(String(20))
+    # What the respondent wrote when pekerjaan is "Lainnya" (Petani, Pelajar, ...).
+    pekerjaan_lainnya: Mapped[str | None] = mapped_column(String(100))
     u1: Mapped[int | None]
     u2: Mapped[int | None]
     u3: Mapped[int | None]
@@ -421,6 +469,51 @@ class ProgramIndicator(Corrected, Base):
     higher_is_better: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+class IkuFrozenFigure(Base):
+    """A figure as it was reported (`sigap iku tutup`): one per indicator and period, kept
+    as reported (2 decimals) with its numerator and denominator, who froze it and when.
+    Later reports show it, and the live value beside it when they differ."""
+
+    __tablename__ = "iku_frozen_figures"
+    __table_args__ = (UniqueConstraint("code", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(10))
+    period: Mapped[str] = mapped_column(String(10))  # "2026-Q1" or "2026"
+    as_of: Mapped[date] = mapped_column(Date)
+    value: Mapped[Decimal | None] = mapped_column(DecimalText)
+    numerator: Mapped[int | None]
+    denominator: Mapped[int | None]
+    definition: Mapped[str | None] = mapped_column(String(40))
+    frozen_by: Mapped[str] = mapped_column(String(200))
+    frozen_at: Mapped[datetime]
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+# --- IKU 2 official figures (issue 9) ------------------------------------------------------
+
+
+class SkmOfficial(Corrected, Base):
+    """IKU 2 from the source the decree names: the period's IKM as published in e-SUKMA
+    (SUKMA-e Jatim), typed in by an officer with its source document. One current entry per
+    survey period; corrections and withdrawals keep the history (Corrected)."""
+
+    __tablename__ = "skm_official"
+    __table_args__ = (
+        Index("ix_skm_official_period", "period"),
+        Index(
+            "uq_skm_official_current", "period", unique=True,
+            sqlite_where=text("superseded_at IS NULL AND removed_at IS NULL"),
+            postgresql_where=text("superseded_at IS NULL AND removed_at IS NULL"),
+        ),
+    )
+
+    period: Mapped[str] = mapped_column(String(10))  # 2026, 2026-S1, 2026-Q1
+    value: Mapped[Decimal] = mapped_column(DecimalText)  # converted IKM, 25-100
+    respondents: Mapped[int]
+    document: Mapped[str] = mapped_column(String(200))
+
+
 # --- Weekly digest (issue 4) --------------------------------------------------------------
 
 
@@ -443,3 +536,84 @@ class DigestClaim(Base):
     error: Mapped[str | None] = mapped_column(Text)
     # Given up: too late to be useful (the office's setting), or the chat refuses the bot.
     abandoned_at: Mapped[datetime | None]
+
+
+# --- Personal data (UU 27/2022, issue 12) ---------------------------------------------------
+
+
+class PdpRequest(Base):
+    """A data subject's request (see, correct, delete, withdraw consent) that arrived outside
+    the bot, logged by an officer; the office must answer within 3 x 24 hours of receipt."""
+
+    __tablename__ = "pdp_requests"
+    __table_args__ = (Index("ix_pdp_requests_open", "answered_at", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # akses, koreksi, hapus, tarik, keberatan
+    via: Mapped[str] = mapped_column(String(20))  # surat, langsung, telepon, email, lainnya
+    requester: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class PdpIncident(Base):
+    """A personal-data breach: what, when, how, whom it concerns and what was done; the
+    people affected and the authority must be told within 3 x 24 hours of its discovery."""
+
+    __tablename__ = "pdp_incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    what: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime | None]
+    discovered_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    how: Mapped[str] = mapped_column(Text)
+    affected: Mapped[str] = mapped_column(Text)
+    actions: Mapped[str] = mapped_column(Text)
+    # Tickets whose reporters were sent the notice by chat, and how many could not be.
+    notified_chats: Mapped[int] = mapped_column(Integer, default=0)
+    unreachable: Mapped[int] = mapped_column(Integer, default=0)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime]
+
+
+# --- Deadline reminders (issue 9) ---------------------------------------------------------
+
+
+class ReminderClaim(Base):
+    """One reminder about one deadline of one complaint: claimed before it is sent, so it is
+    sent once across restarts and processes (storage/reminders.py), and kept as part of the
+    complaint's history for officers."""
+
+    __tablename__ = "reminder_claims"
+    __table_args__ = (UniqueConstraint("complaint_id", "kind", "due_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # besok, terlambat, eskalasi
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20))  # the complaint's status it was about
+    claimed_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Assignment(Base):
+    """Append-only: who was made responsible for a complaint, when and by whom
+    (storage/assignment.py). Complaint.assigned_to is the latest; officer_id NULL = unassigned.
+    Kept apart from status_history, whose rows are status moves the IKU figures count."""
+
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    officer_name: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[datetime]
+    by_name: Mapped[str] = mapped_column(String(200))

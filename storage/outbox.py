@@ -3,6 +3,14 @@
 # Invariants: an item is marked sent only after its channel accepted it; a failed send is
 # retried with backoff; a chat that blocked the bot gets failed_at and is not retried; per
 # chat, items are delivered in id order (a later item waits while an earlier one is retried).
+# Many workers on one PostgreSQL register: a worker sends only items it leased, and a lease
+# is `next_attempt_at` moved forward (the same column as a retry's backoff): a leased item is
+# not due for anyone else, and as a chat's earliest waiting item it holds the whole chat, so a
+# chat is served by one worker at a time. Items are leased when claimed (claim_due, FOR
+# UPDATE SKIP LOCKED) or when written by a handling transaction that sends them itself
+# (LEASE_KEY in the session's info); a killed worker's leases expire and others take over
+# (those items may go out twice then: at least once, as after any crash). SQLite: one
+# process, no leases.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
@@ -14,6 +22,9 @@ from sqlalchemy import Table, bindparam, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Card, OutboxItem, Person
+
+# session.info key: until when the items this session enqueues are leased to its worker.
+LEASE_KEY = "outbox_lease_until"
 
 
 def enqueue(
@@ -32,7 +43,7 @@ def enqueue(
         payload=payload,
         complaint_id=complaint_id,
         created_at=now,
-        next_attempt_at=now,
+        next_attempt_at=session.info.get(LEASE_KEY) or now,
         attempts=0,
     )
     session.add(item)
@@ -79,6 +90,70 @@ def due(session: Session, channel: str, now: datetime, limit: int = 200) -> Sequ
         .order_by(OutboxItem.id)
         .limit(limit)
     ).all()
+
+
+def claim_due(
+    session: Session, channel: str, now: datetime, lease: timedelta, limit: int = 200
+) -> list[OutboxItem]:
+    """PostgreSQL: the items due now (as `due`) that no other worker holds, leased to the
+    caller until now + lease, in id order; commit before sending them.
+
+    Rows another worker is claiming are skipped, not waited for. A chat is taken only if
+    none of its unsent items older than its newest claimed one is left out of the claim
+    (another worker's, being claimed or leased meanwhile): so one chat is one worker's at a
+    time.
+    """
+    pending = (
+        OutboxItem.channel == channel,
+        OutboxItem.sent_at.is_(None),
+        OutboxItem.failed_at.is_(None),
+    )
+    waiting = (
+        select(OutboxItem.chat_id, func.min(OutboxItem.id).label("first_id"))
+        .where(*pending, OutboxItem.next_attempt_at > now)
+        .group_by(OutboxItem.chat_id)
+        .subquery()
+    )
+    # The row's own next_attempt_at is checked too: a row whose lease another worker
+    # committed while this query waited for it is re-checked, and found not due.
+    items = list(
+        session.scalars(
+            select(OutboxItem)
+            .outerjoin(waiting, waiting.c.chat_id == OutboxItem.chat_id)
+            .where(
+                *pending,
+                OutboxItem.next_attempt_at <= now,
+                or_(waiting.c.first_id.is_(None), OutboxItem.id < waiting.c.first_id),
+            )
+            .order_by(OutboxItem.id)
+            .limit(limit)
+            .with_for_update(of=OutboxItem, skip_locked=True)
+        ).all()
+    )
+    if not items:
+        return []
+    ids = [o.id for o in items]
+    last: dict[str, int] = {}
+    for o in items:
+        last[o.chat_id] = o.id  # id order: the newest claimed item of each chat
+    others = undelivered_in_chats(session, channel, sorted(last), exclude=ids)
+    refused = {chat for chat, waiting_ids in others.items() if min(waiting_ids) < last[chat]}
+    mine = [o for o in items if o.chat_id not in refused]
+    lease_items(session, [o.id for o in mine], now + lease)
+    for o in mine:
+        o.next_attempt_at = now + lease
+    return mine
+
+
+def lease_items(session: Session, item_ids: Sequence[int], until: datetime) -> None:
+    """Lease unsent items until `until`; `until` = now gives them back to every worker."""
+    if item_ids:
+        session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id.in_(item_ids), OutboxItem.sent_at.is_(None), OutboxItem.failed_at.is_(None))
+            .values(next_attempt_at=until),
+            execution_options={"synchronize_session": False},
+        )
 
 
 def undelivered_in_chats(
@@ -193,4 +268,7 @@ def mark_chat_blocked(session: Session, channel: str, chat_id: str, now: datetim
 
 
 def card_chats(session: Session, complaint_id: int) -> list[str]:
-    return list(session.scalars(select(Card.chat_id).where(Card.complaint_id == complaint_id)).all())
+    # A fixed order, so refreshes go out in the same order on every backend (PostgreSQL
+    # returns rows in no set order); as text, a group's negative id sorts first.
+    return list(session.scalars(
+        select(Card.chat_id).where(Card.complaint_id == complaint_id).order_by(Card.chat_id)).all())

@@ -10,8 +10,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.lengths import limit
 from storage.lifecycle import OFFICER_ROLES
 from storage.models import DialogState, Officer, Person, Setting
+from storage.setting_keys import SETTING_KEY_LENGTH
 
 
 def find_person(session: Session, channel: str, user_id: str) -> Person | None:
@@ -30,6 +32,11 @@ def officer_by_telegram(session: Session, telegram_id: int) -> Officer | None:
 def add_officer(session: Session, telegram_id: int, name: str, role: str, now: datetime) -> Officer:
     if role not in OFFICER_ROLES:
         raise ValueError(f"Peran tidak dikenal: {role}. Pilihan: {', '.join(OFFICER_ROLES)}.")
+    name = name.strip()
+    longest = limit(Officer.name)
+    if not name or (longest is not None and len(name) > longest):
+        # Typed in chat or on the command line: refused here, on both backends alike.
+        raise ValueError(f"Nama petugas harus diisi, paling banyak {longest} karakter.")
     officer = session.scalars(select(Officer).where(Officer.telegram_id == telegram_id)).first()
     if officer is None:
         officer = Officer(telegram_id=telegram_id, name=name, role=role, active=True, created_at=now)
@@ -83,11 +90,15 @@ def save_state(
 
 
 def get_setting(session: Session, key: str) -> str | None:
+    # Keys come from storage.setting_keys.setting_key, which keeps them within the column.
     row = session.get(Setting, key)
     return row.value if row else None
 
 
 def set_setting(session: Session, key: str, value: str, now: datetime) -> None:
+    if len(key) > SETTING_KEY_LENGTH:
+        # SQLite would store it and PostgreSQL refuse it: refuse it on both, in the tests too.
+        raise ValueError(f"runtime_settings key longer than {SETTING_KEY_LENGTH}: build it with setting_key()")
     row = session.get(Setting, key)
     if row is None:
         session.add(Setting(key=key, value=value, updated_at=now))

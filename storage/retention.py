@@ -4,19 +4,22 @@
 # still needs is touched; a reporter's identity is erased only when every complaint of
 # theirs has been closed for longer than the period and they have not written since;
 # photo files are returned to the caller for deletion AFTER the transaction commits, so a
-# rolled-back purge never leaves rows pointing at deleted files.
+# rolled-back purge never leaves rows pointing at deleted files. Descriptions, locations,
+# notes and photos of closed complaints have their own periods (storage/erasure.py says
+# what each erasure keeps for the statistics); a complaint of an erased reporter loses
+# them as soon as it is closed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, String, cast, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage import skm
+from storage import erasure, skm
 from storage.lifecycle import OPEN_STATUSES
-from storage.models import Complaint, DialogState, InboxItem, OutboxItem, Person, Photo
+from storage.models import Complaint, DialogState, InboxItem, Officer, OutboxItem, Person, Photo
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,9 @@ class RetentionPolicy:
 
     reporter_identity_days: int = 730
     photo_days: int = 365
+    description_days: int = 730
+    location_days: int = 365
+    note_days: int = 730
     inbox_days: int = 30
     outbox_days: int = 30
     dialog_days: int = 30
@@ -39,13 +45,21 @@ class RetentionReport:
     outbox_cleared: int = 0
     dialogs_dropped: int = 0
     survey_links_dropped: int = 0
+    descriptions_erased: int = 0
+    locations_erased: int = 0
+    notes_erased: int = 0
+    erased_reporters_cases: int = 0
     files_to_delete: list[Path] = field(default_factory=list)
+    # Tickets each complaint rule touched (for `sigap retensi --dry-run`).
+    tickets: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
         return (
             self.identities_erased + self.photos_removed + self.inbox_cleared
             + self.outbox_cleared + self.dialogs_dropped + self.survey_links_dropped
+            + self.descriptions_erased + self.locations_erased + self.notes_erased
+            + self.erased_reporters_cases
         )
 
 
@@ -80,19 +94,59 @@ def purge(session: Session, policy: RetentionPolicy, now: datetime, data_dir: Pa
         )
     )
 
+    # Complaints of erased reporters (on request, or just above): their content goes as soon
+    # as they are closed.
+    rows = _closed(session, Complaint.reporter_id.in_(select(Person.id).where(Person.erased_at.is_not(None))))
+    pending = _with_content(session, rows)
+    report.erased_reporters_cases = len(pending)
+    report.tickets["pelapor_dihapus"] = [t for _, t in pending]
+    ids = [i for i, _ in pending]
+    erasure.erase_descriptions(session, ids, now)
+    erasure.erase_locations(session, ids)
+    erasure.erase_notes(session, ids)
+    report.photos_removed, files = erasure.remove_photos(session, ids) if ids else (0, [])
+    photo_tickets: set[str] = set()
+    if report.photos_removed:
+        photo_tickets = set(session.scalars(select(Complaint.ticket).where(Complaint.id.in_(ids))).all())
+
+    # Each kind of a closed complaint's content after its own period.
+    rows = _closed(session, Complaint.closed_at < now - timedelta(days=policy.description_days),
+                   Complaint.description_erased_at.is_(None))
+    report.descriptions_erased = len(rows)
+    report.tickets["uraian"] = [t for _, t in rows]
+    erasure.erase_descriptions(session, [i for i, _ in rows], now)
+
+    rows = _closed(session, Complaint.closed_at < now - timedelta(days=policy.location_days),
+                   or_(Complaint.address.is_not(None), Complaint.latitude.is_not(None), Complaint.longitude.is_not(None)))
+    report.locations_erased = len(rows)
+    report.tickets["lokasi"] = [t for _, t in rows]
+    erasure.erase_locations(session, [i for i, _ in rows])
+
+    rows = _closed(session, Complaint.closed_at < now - timedelta(days=policy.note_days))
+    with_notes = erasure.notes_pending(session, [i for i, _ in rows])
+    rows = [(i, t) for i, t in rows if i in with_notes]
+    report.notes_erased = len(rows)
+    report.tickets["catatan"] = [t for _, t in rows]
+    erasure.erase_notes(session, [i for i, _ in rows])
+
     # Photos may show third parties, plates and addresses: only while the case needs them.
     cutoff = now - timedelta(days=policy.photo_days)
     old_photos = session.execute(
-        select(Photo.id, Photo.path)
+        select(Photo.id, Photo.path, Complaint.ticket)
         .join(Complaint, Complaint.id == Photo.complaint_id)
         .where(Complaint.status.not_in(OPEN_STATUSES), Complaint.closed_at < cutoff)
     ).all()
+    report.tickets["foto"] = sorted(photo_tickets | {ticket for _, _, ticket in old_photos})
     if old_photos:
-        ids = [pid for pid, _ in old_photos]
+        ids = [pid for pid, _, _ in old_photos]
+        paths = {path for _, path, _ in old_photos}
         for chunk in range(0, len(ids), 500):
             session.execute(delete(Photo).where(Photo.id.in_(ids[chunk : chunk + 500])))
-        report.photos_removed = len(ids)
-        report.files_to_delete = [_resolve(data_dir, path) for _, path in old_photos]
+        report.photos_removed += len(ids)
+        # A file another (newer) photo row still uses stays (Telegram reuses file ids).
+        still_used = set(session.scalars(select(Photo.path).where(Photo.path.in_(paths))).all())
+        files.extend(p for p in sorted(paths) if p not in still_used)
+    report.files_to_delete = [_resolve(data_dir, path) for path in files]
 
     # Raw updates carry names, user ids and message text; once handled they are not needed.
     cutoff = now - timedelta(days=policy.inbox_days)
@@ -116,6 +170,20 @@ def purge(session: Session, policy: RetentionPolicy, now: datetime, data_dir: Pa
             .execution_options(synchronize_session=False)
         )
     )
+    # Sent to a private chat that no longer belongs to anyone (an erased reporter, such as
+    # the confirmation of the erasure itself): nothing needs it, and its chat id was theirs.
+    owned = exists().where(Person.channel == OutboxItem.channel, Person.channel_user_id == OutboxItem.chat_id)
+    officer = OutboxItem.chat_id.in_(select(cast(Officer.telegram_id, String)))
+    report.outbox_cleared += _count(
+        session.execute(
+            delete(OutboxItem)
+            .where(
+                OutboxItem.sent_at.is_not(None), OutboxItem.complaint_id.is_(None),
+                ~OutboxItem.chat_id.startswith("-"), ~owned, ~officer,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    )
     # An undelivered notification stays (its card says "tidak terkirim"), without its text.
     session.execute(
         update(OutboxItem)
@@ -133,9 +201,44 @@ def purge(session: Session, policy: RetentionPolicy, now: datetime, data_dir: Pa
     return report
 
 
+def _closed(session: Session, *where: ColumnElement[bool]) -> list[tuple[int, str]]:
+    return [
+        (cid, ticket)
+        for cid, ticket in session.execute(
+            select(Complaint.id, Complaint.ticket)
+            .where(Complaint.status.not_in(OPEN_STATUSES), Complaint.closed_at.is_not(None), *where)
+            .order_by(Complaint.id)
+        ).all()
+    ]
+
+
+def _with_content(session: Session, rows: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The complaints among rows that still hold a description, location, note or photo."""
+    if not rows:
+        return []
+    ids = [i for i, _ in rows]
+    keep: set[int] = erasure.notes_pending(session, ids)
+    for chunk in range(0, len(ids), 500):
+        part = ids[chunk : chunk + 500]
+        keep.update(
+            session.scalars(
+                select(Complaint.id).where(
+                    Complaint.id.in_(part),
+                    or_(
+                        Complaint.description_erased_at.is_(None),
+                        Complaint.address.is_not(None),
+                        Complaint.latitude.is_not(None),
+                        Complaint.longitude.is_not(None),
+                        exists().where(Photo.complaint_id == Complaint.id),
+                    ),
+                )
+            ).all()
+        )
+    return [(i, t) for i, t in rows if i in keep]
+
+
 def _resolve(data_dir: Path, stored: str) -> Path:
-    path = Path(stored)
-    return path if path.is_absolute() else data_dir / path
+    return erasure.resolve(data_dir, stored)
 
 
 def delete_files(paths: list[Path]) -> int:

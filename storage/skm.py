@@ -35,6 +35,7 @@ class ResponseDraft:
     pendidikan: str | None = None
     pekerjaan: str | None = None
     saran: str | None = None
+    pekerjaan_lainnya: str | None = None  # the free text when pekerjaan is "Lainnya"
 
 
 def respondent_key(secret: bytes, channel: str, user_id: str) -> str:
@@ -83,6 +84,7 @@ def record_response(
         usia=draft.usia,
         pendidikan=draft.pendidikan,
         pekerjaan=draft.pekerjaan,
+        pekerjaan_lainnya=draft.pekerjaan_lainnya,
         saran=(draft.saran or None),
         recorded_by=recorded_by,
         created_at=now,
@@ -102,8 +104,8 @@ def record_response(
 # Columns a bulk row must carry (id is assigned by the database).
 BULK_COLUMNS: tuple[str, ...] = (
     "source", "respondent_key", "service", "period", "tanggal", "answered_at", "consent_at",
-    "jenis_kelamin", "usia", "pendidikan", "pekerjaan", *UNSUR_CODES, "saran", "recorded_by",
-    "created_at",
+    "jenis_kelamin", "usia", "pendidikan", "pekerjaan", "pekerjaan_lainnya", *UNSUR_CODES, "saran",
+    "recorded_by", "created_at",
 )
 BULK_CHUNK = 5000
 

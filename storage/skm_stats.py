@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -39,6 +39,8 @@ class Profile:
     usia: dict[str | None, int]  # keyed by kpi.skm_questionnaire.AGE_BANDS
     pendidikan: dict[str | None, int]
     pekerjaan: dict[str | None, int]
+    # The texts written for pekerjaan "Lainnya" (Petani, Pelajar ...), None = not written.
+    pekerjaan_lainnya: dict[str | None, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,8 @@ def profile_counts(
         usia=ordered_usia,
         pendidikan=_count_by(session, SkmResponse.pendidikan, where),
         pekerjaan=_count_by(session, SkmResponse.pekerjaan, where),
+        pekerjaan_lainnya=_count_by(session, SkmResponse.pekerjaan_lainnya,
+                                    [*where, SkmResponse.pekerjaan == "Lainnya"]),
     )
 
 

@@ -1,8 +1,12 @@
 # A running SIGAP against the Bot API emulator, for end-to-end tests: the real PTB
-# Application, the real Service, a SQLite register in a temporary folder.
+# Application, the real Service, and the register of the test's backend: SQLite in a
+# temporary folder, or the PostgreSQL schema that tests/conftest.py's `register` fixture put
+# in SIGAP_DATABASE_URL (a test module runs on both with
+# `pytestmark = pytest.mark.usefixtures("register")`).
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,7 +57,9 @@ class World:
                     OutboxItem.next_attempt_at <= now,
                 )
             )
-        return not pending and not due
+        # A reply leased for sending (PostgreSQL) is not due, but not settled either.
+        delivery = self.service.delivery
+        return not pending and not due and (delivery is None or delivery.holds_nothing())
 
     async def say(self, user: int, text: str, chat: int | None = None) -> None:
         self.emu.send_text(user, text, chat=chat)
@@ -84,6 +90,12 @@ class World:
         await self.idle()
 
 
+def register_env() -> dict[str, str]:
+    """SIGAP_DATABASE_URL when the `register` fixture set one (PostgreSQL), else nothing."""
+    url = os.environ.get("SIGAP_DATABASE_URL")
+    return {"SIGAP_DATABASE_URL": url} if url else {}
+
+
 async def start_world(tmp_path: Path, env: dict[str, str] | None = None) -> World:
     emu = BotApiEmulator(token=TOKEN, bot_username="sigap_test_bot")
     await emu.start()
@@ -93,7 +105,7 @@ async def start_world(tmp_path: Path, env: dict[str, str] | None = None) -> Worl
     emu.user(KOORDINATOR, "Rina", "rina")
     emu.user(ORANG_LAIN, "Joko", "joko")
     emu.group(GROUP, "Trantib Jelbuk")
-    settings = load_settings(env={"SIGAP_DATA_DIR": str(tmp_path), **(env or {})}, env_file=None)
+    settings = load_settings(env={"SIGAP_DATA_DIR": str(tmp_path), **register_env(), **(env or {})}, env_file=None)
     service = Service(settings, token=TOKEN, base_url=emu.base_url, base_file_url=emu.base_file_url, rate_limit=False)
     now = datetime.now(UTC)
     with service.db.transaction() as s:
@@ -141,9 +153,9 @@ async def start_emulator() -> BotApiEmulator:
 def make_service(
     emu: BotApiEmulator, data_dir: Path, *, clock: Any, office: Any = None, env: dict[str, str] | None = None
 ) -> Service:
-    """A Service on `data_dir` (SQLite there unless env sets SIGAP_DATABASE_URL), with the
-    officers and the Trantib group registered; not started."""
-    settings = load_settings(env={"SIGAP_DATA_DIR": str(data_dir), **(env or {})}, env_file=None)
+    """A Service on `data_dir` (SQLite there unless the `register` fixture or env sets
+    SIGAP_DATABASE_URL), with the officers and the Trantib group registered; not started."""
+    settings = load_settings(env={"SIGAP_DATA_DIR": str(data_dir), **register_env(), **(env or {})}, env_file=None)
     service = Service(
         settings, token=TOKEN, base_url=emu.base_url, base_file_url=emu.base_file_url,
         rate_limit=False, clock=clock, office=office,

@@ -7,10 +7,12 @@ import pytest
 
 from bot.cli import main
 
+# On SQLite and on PostgreSQL: SIGAP opens the register of tests/conftest.py's `register`.
+pytestmark = pytest.mark.usefixtures("register")
+
 
 def test_officers_add_deactivate_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("SIGAP_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("SIGAP_DATABASE_URL", raising=False)
     monkeypatch.chdir(tmp_path)
     assert main(["officers", "add", "--telegram-id", "11", "--name", "Bu Sekcam", "--role", "admin"]) == 0
     assert main(["officers", "add", "--telegram-id", "12", "--name", "Budi", "--role", "petugas"]) == 0

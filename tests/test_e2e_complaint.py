@@ -20,6 +20,9 @@ from tests.e2e import (
     stop_world,
 )
 
+# On SQLite and on PostgreSQL: SIGAP opens the register of tests/conftest.py's `register`.
+pytestmark = pytest.mark.usefixtures("register")
+
 JPEG = b"\xff\xd8\xff\xe0" + b"0" * 500 + b"\xff\xd9"
 
 
@@ -83,8 +86,14 @@ async def test_full_lifecycle_with_photo_location_notifications_and_reopen(world
     assert "Ditindaklanjuti" in (w.last(WARGA).text or "")
     await w.press(PETUGAS, "Selesai", GROUP)
     assert "catatan penyelesaian" in (w.last(GROUP).text or "")
-    await w.say(PETUGAS, "Warung ditertibkan bersama Babinsa.\nInternal: pemilik sudah diperingatkan dua kali", GROUP)
+    await w.say(PETUGAS, "Warung ditertibkan bersama Babinsa.", GROUP)
+    assert "Catatan internal" in (w.last(GROUP).text or "")
+    await w.say(PETUGAS, "pemilik sudah diperingatkan dua kali", GROUP)
+    preview = w.last(GROUP).text or ""
+    assert "Pesan yang akan diterima pelapor" in preview and "diperingatkan" in preview
+    await w.press(PETUGAS, "Kirim", GROUP)
     note = w.last(WARGA).text or ""
+    assert note in preview  # the reporter receives exactly what the officer previewed
     assert "Selesai" in note and "Warung ditertibkan" in note
     assert "diperingatkan" not in note  # the internal note never reaches the reporter
     assert "Apakah masalah Anda sudah terselesaikan?" in note
@@ -147,6 +156,8 @@ async def test_non_officer_press_is_refused_and_changes_nothing(world: World) ->
     assert "tidak boleh" in (w.emu.answered_callbacks[-1].text or "")
     await w.press(KOORDINATOR, "Tolak", GROUP)
     await w.say(KOORDINATOR, "Bukan gangguan ketertiban umum.", GROUP)
+    await w.say(KOORDINATOR, "-", GROUP)  # no internal note
+    await w.press(KOORDINATOR, "Kirim", GROUP)
     c = complaint(w, ticket)
     assert c.status == "ditolak" and c.reject_reason == "Bukan gangguan ketertiban umum."
     assert "Bukan gangguan ketertiban umum." in (w.last(WARGA).text or "")

@@ -19,9 +19,13 @@ from bot.dialogs import router
 from bot.emulators.telegram import BotApiEmulator
 from bot.service import Service
 from bot.settings import load_settings
-from storage.db import Database, sqlite_url
+from storage.db import Database
 from storage.models import DialogState, InboxItem
+from tests.conftest import Register
 from tests.e2e import World
+
+# On SQLite and on PostgreSQL: SIGAP opens the register of tests/conftest.py's `register`.
+pytestmark = pytest.mark.usefixtures("register")
 
 TOKEN = "123456:CRASH-test"
 USERS = list(range(5001, 5011))
@@ -34,8 +38,9 @@ def start_bot(emu: BotApiEmulator, data_dir: Path) -> subprocess.Popen[bytes]:
         "SIGAP_TELEGRAM_API_URL": emu.url,
         "SIGAP_DATA_DIR": str(data_dir),
         "SIGAP_TELEGRAM_POLL_TIMEOUT": "1",
+        # PostgreSQL: the replies the killed process held are taken over after this.
+        "SIGAP_OUTBOX_LEASE": "2",
     }
-    env.pop("SIGAP_DATABASE_URL", None)
     return subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=data_dir)
 
 
@@ -53,7 +58,7 @@ async def wait_until(predicate, timeout: float) -> bool:  # type: ignore[no-unty
     return predicate()
 
 
-async def test_killed_mid_batch_loses_nothing(tmp_path: Path) -> None:
+async def test_killed_mid_batch_loses_nothing(register: Register, tmp_path: Path) -> None:
     async with BotApiEmulator(token=TOKEN, bot_username="crash_bot") as emu:
         for u in USERS:
             emu.user(u, f"Warga {u}")
@@ -80,7 +85,7 @@ async def test_killed_mid_batch_loses_nothing(tmp_path: Path) -> None:
             proc.terminate()
             proc.wait(timeout=20)
 
-    db = Database(sqlite_url(tmp_path))
+    db = Database(register.url(tmp_path))
     with db.transaction() as s:
         assert s.scalar(select(func.count(InboxItem.id))) == len(USERS)
         assert s.scalar(select(func.count(InboxItem.id)).where(InboxItem.handled_at.is_(None))) == 0
@@ -102,7 +107,7 @@ def replies(emu: BotApiEmulator, user: int) -> list[str]:
 
 
 async def test_failing_update_rolls_back_alone_and_its_chat_waits(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    register: Register, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real_handle = router.handle
     failures: Counter[str] = Counter()
@@ -129,7 +134,7 @@ async def test_failing_update_rolls_back_alone_and_its_chat_waits(
             update = emu.send_text(u, text)
             if u == ONCE and not once_update:
                 once_update.append(str(update["update_id"]))
-        settings = load_settings(env={"SIGAP_DATA_DIR": str(tmp_path)}, env_file=None)
+        settings = load_settings(env={"SIGAP_DATA_DIR": str(tmp_path), **register.env()}, env_file=None)
         service = Service(settings, token=TOKEN, base_url=emu.base_url, base_file_url=emu.base_file_url,
                           rate_limit=False)
         await service.start()
@@ -147,7 +152,7 @@ async def test_failing_update_rolls_back_alone_and_its_chat_waits(
     assert failures[str(ALWAYS)] >= MAX_HANDLE_ATTEMPTS
     assert [t.startswith("Maaf, terjadi gangguan") for t in always] == [True, False] and "Bantuan SIGAP" in always[1]
 
-    db = Database(sqlite_url(tmp_path))
+    db = Database(register.url(tmp_path))
     with db.transaction() as s:
         items = {(i.payload["message"]["chat"]["id"], i.payload["message"]["text"]): i
                  for i in s.scalars(select(InboxItem))}
@@ -162,10 +167,10 @@ async def test_failing_update_rolls_back_alone_and_its_chat_waits(
     db.dispose()
 
 
-async def test_reply_waits_behind_an_earlier_reply_being_retried(tmp_path: Path) -> None:
+async def test_reply_waits_behind_an_earlier_reply_being_retried(register: Register, tmp_path: Path) -> None:
     async with BotApiEmulator(token=TOKEN, bot_username="crash_bot") as emu:
         emu.user(STEADY, "Warga")
-        settings = load_settings(env={"SIGAP_DATA_DIR": str(tmp_path)}, env_file=None)
+        settings = load_settings(env={"SIGAP_DATA_DIR": str(tmp_path), **register.env()}, env_file=None)
         service = Service(settings, token=TOKEN, base_url=emu.base_url, base_file_url=emu.base_file_url,
                           rate_limit=False)
         await service.start()
@@ -176,6 +181,28 @@ async def test_reply_waits_behind_an_earlier_reply_being_retried(tmp_path: Path)
             await emu.wait_until(lambda: emu.calls["sendMessage"] >= 1, timeout=10)
             emu.send_text(STEADY, "/bantuan")  # ...and the help, queued meanwhile, behind it
             await world.idle()
+        finally:
+            await service.stop()
+    texts = replies(emu, STEADY)
+    assert [("Selamat datang" in t, "Bantuan SIGAP" in t) for t in texts] == [(True, False), (False, True)]
+
+
+async def test_replies_behind_a_retried_reply_follow_it_at_once(register: Register, tmp_path: Path) -> None:
+    """The help queued behind the menu goes out right after the menu's retry: on PostgreSQL it
+    was leased with the menu and is given back, not left until its lease (30 s) runs out."""
+    async with BotApiEmulator(token=TOKEN, bot_username="crash_bot") as emu:
+        emu.user(STEADY, "Warga")
+        emu.send_text(STEADY, "/start")  # both in the first batch: one chat queue, two jobs
+        emu.send_text(STEADY, "/bantuan")
+        emu.fail_next("sendMessage", 429, retry_after=1)
+        settings = load_settings(env={"SIGAP_DATA_DIR": str(tmp_path), **register.env()}, env_file=None)
+        service = Service(settings, token=TOKEN, base_url=emu.base_url, base_file_url=emu.base_file_url,
+                          rate_limit=False)
+        await service.start()
+        try:
+            # The menu waits its second; the help must not wait for a lease on top.
+            assert await wait_until(lambda: len(replies(emu, STEADY)) >= 2, 10), replies(emu, STEADY)
+            await World(emu, service).idle()
         finally:
             await service.stop()
     texts = replies(emu, STEADY)

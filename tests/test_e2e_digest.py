@@ -18,12 +18,12 @@ from bot import cli
 from bot.emulators.telegram import BotApiEmulator, Outgoing
 from bot.office import DEFAULT_OFFICE_FILE, Office, load_office
 from bot.service import Service
-from storage import digest_claims, people
+from storage import digest_claims, migrate, people
 from storage.complaints import ComplaintDraft, DeadlinePolicy, create_complaint
 from storage.db import Database
 from storage.lifecycle import Actor, transition
 from storage.models import DigestClaim, OutboxItem
-from tests.conftest import PG_URL, drop_database, make_database
+from tests.conftest import Register
 from tests.e2e import (
     GROUP,
     PETUGAS,
@@ -37,6 +37,9 @@ from tests.e2e import (
     start_world,
     stop_world,
 )
+
+# On SQLite and on PostgreSQL: SIGAP opens the register of tests/conftest.py's `register`.
+pytestmark = pytest.mark.usefixtures("register")
 
 WIB = ZoneInfo("Asia/Jakarta")
 SUNDAY_EVENING = datetime(2026, 11, 29, 20, 0, tzinfo=WIB)
@@ -206,15 +209,18 @@ async def test_bot_down_over_monday_0700_sends_once_after_restart(emu: BotApiEmu
     assert_once_each(emu)
 
 
-@pytest.mark.skipif(not PG_URL, reason="needs SIGAP_TEST_POSTGRES_URL")
-async def test_two_instances_on_one_postgresql_send_once_per_chat(emu: BotApiEmulator, tmp_path: Path) -> None:
-    db, handle = make_database("postgresql", tmp_path)
+async def test_two_instances_on_one_register_send_once_per_chat(
+    register: Register, emu: BotApiEmulator, tmp_path: Path
+) -> None:
+    # Two instances on one PostgreSQL (an office's failover), or two on one SQLite file.
+    db = Database(register.url(tmp_path))
+    migrate.upgrade(db)
     try:
         seed(db)
         with db.transaction() as s:
             digest_claims.set_since(s, SUNDAY_EVENING, SUNDAY_EVENING)
         clock = Clock(datetime(2026, 11, 30, 9, 0, tzinfo=WIB))
-        env = {"SIGAP_DATABASE_URL": db.url}
+        env = {"SIGAP_DATABASE_URL": register.url(tmp_path)}
         kantor = office(tmp_path)
         # Slow sends keep both instances in the middle of a send at the same time.
         emu.set_delay(0.3, "sendMessage")
@@ -231,7 +237,7 @@ async def test_two_instances_on_one_postgresql_send_once_per_chat(emu: BotApiEmu
         owners = {c.claimed_by for c in claims(db).values()}
         assert owners <= {a.digest.owner, b.digest.owner}  # type: ignore[union-attr]
     finally:
-        drop_database(db, handle)
+        db.dispose()
 
 
 async def test_failed_send_is_retried_then_sent_once(emu: BotApiEmulator, tmp_path: Path) -> None:
@@ -305,7 +311,6 @@ async def test_sigap_digest_send_goes_through_the_claims(
     monkeypatch.setenv("SIGAP_OFFICE_FILE", str(office_file(tmp_path)))
     monkeypatch.setenv("SIGAP_TELEGRAM_TOKEN", TOKEN)
     monkeypatch.setenv("SIGAP_TELEGRAM_API_URL", emu.url)
-    monkeypatch.delenv("SIGAP_DATABASE_URL", raising=False)
     # The CLI runs its own event loop: in a thread, while the emulator serves in this one.
     assert await asyncio.to_thread(cli.main, ["digest", "--send", "--week", "2026-W48"]) == 0
     assert "terkirim" in capsys.readouterr().out
@@ -318,7 +323,6 @@ def test_sigap_digest_dry_run_prints_indonesian_text(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("SIGAP_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("SIGAP_DATABASE_URL", raising=False)
     monkeypatch.delenv("SIGAP_OFFICE_FILE", raising=False)
     from bot.service import open_database
     from bot.settings import load_settings

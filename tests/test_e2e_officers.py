@@ -11,6 +11,9 @@ import pytest
 from storage import people
 from tests.e2e import KOORDINATOR, ORANG_LAIN, PETUGAS, World, start_world, stop_world
 
+# On SQLite and on PostgreSQL: SIGAP opens the register of tests/conftest.py's `register`.
+pytestmark = pytest.mark.usefixtures("register")
+
 ADMIN = 2009
 
 

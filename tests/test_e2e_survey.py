@@ -17,6 +17,9 @@ from storage.models import Person, SkmResponse
 from tests.e2e import GROUP, ORANG_LAIN, PETUGAS, WARGA, WARGA2, World, start_world, stop_world
 from tests.test_e2e_complaint import file_complaint
 
+# On SQLite and on PostgreSQL: SIGAP opens the register of tests/conftest.py's `register`.
+pytestmark = pytest.mark.usefixtures("register")
+
 TZ = ZoneInfo("Asia/Jakarta")
 
 
@@ -147,6 +150,8 @@ async def test_offer_after_the_complaint_is_resolved(world: World) -> None:
     await w.press(PETUGAS, "Tindak lanjuti", GROUP)
     await w.press(PETUGAS, "Selesai", GROUP)
     await w.say(PETUGAS, "Warung ditertibkan.", GROUP)
+    await w.say(PETUGAS, "-", GROUP)
+    await w.press(PETUGAS, "Kirim", GROUP)
     assert "survei" not in (w.last(WARGA).text or "")  # not before the reporter answered
     await w.press(WARGA, "Ya, sudah")
     offer = w.last(WARGA)

@@ -20,8 +20,11 @@ from sqlalchemy import func, select, update
 from bot.channels.whatsapp import MAX_BUTTON_TITLE, MAX_ROW_DESCRIPTION, MAX_ROW_TITLE
 from storage import people
 from storage.models import Complaint, InboxItem, OutboxItem, Person
-from tests.e2e import GROUP, PETUGAS, WARGA, World, start_world, stop_world
+from tests.e2e import GROUP, PETUGAS, WARGA, World, register_env, start_world, stop_world
 from tests.e2e_whatsapp import JPEG, WA_WARGA, WA_WARGA2, WaWorld, start_wa_world, stop_wa_world
+
+# On SQLite and on PostgreSQL: SIGAP opens the register of tests/conftest.py's `register`.
+pytestmark = pytest.mark.usefixtures("register")
 
 TEMPLATE = "sigap_kabar_laporan"
 
@@ -431,7 +434,8 @@ async def test_sandbox_acts_as_a_whatsapp_user(tmp_path: Path, capsys: pytest.Ca
 
     script = tmp_path / "naskah.txt"
     script.write_text("/sebagai wa\nHalo\n1\n/stiker\n/keluar\n", encoding="utf-8")
-    assert await run_sandbox(load_settings(env={"SIGAP_DATA_DIR": str(tmp_path)}, env_file=None), script) == 0
+    env = {"SIGAP_DATA_DIR": str(tmp_path), **register_env()}
+    assert await run_sandbox(load_settings(env=env, env_file=None), script) == 0
     out = capsys.readouterr().out
     # Through the real webhook: the menu as a numbered list, "1" pressed its first row.
     assert "[WhatsApp] bot:" in out and "   [1] 📝 Buat laporan" in out

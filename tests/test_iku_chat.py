@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from bot.dialogs import deferred
 from bot.dialogs.context import Runtime
 from bot.dialogs.router import handle
 from bot.dialogs.types import Caller, Event
@@ -58,8 +59,9 @@ def say(db: Database, rt: Runtime, user: int, text: str, chat: int | None = None
         last = s.scalar(select(func.max(OutboxItem.id))) or 0
         handle(rt, s, caller, Event(kind="command", command=name, args=args, text=text), NOW)
         rows = s.scalars(select(OutboxItem).where(OutboxItem.id > last).order_by(OutboxItem.id)).all()
-        # As a person reads it: Telegram renders the HTML (quotes arrive as &#39;).
-        return "\n".join(to_plain(r.payload["text"]) for r in rows)
+        # As a person reads it: Telegram renders the HTML (quotes arrive as &#39;); a report
+        # request (deferred.KIND) as the delivery builds it.
+        return "\n".join(to_plain(p["text"]) for r in rows for _, p in deferred.expand(rt, s, r.kind, r.payload))
 
 
 def count(db: Database, model: type) -> int:
@@ -75,6 +77,9 @@ def test_iku_table_for_officers_only(officers: Database, rt: Runtime) -> None:
     assert "IKU-6" in say(db, rt, PIMPINAN, "/iku", chat=GROUP)  # in the group too
     assert say(db, rt, WARGA, "/iku") == "Maaf, tindakan ini hanya untuk petugas yang terdaftar."
     assert "Tahun harus" in say(db, rt, PETUGAS, "/iku duaribu")
+    # As of a date, like `sigap iku report --per` (today is 15 May 2026 here).
+    assert "per Selasa, 31 Maret 2026" in say(db, rt, PETUGAS, "/iku 2026 2026-03-31")
+    assert "belum terjadi" in say(db, rt, PETUGAS, "/iku 2026 2026-06-30")
 
 
 def test_iku_target_admin_only(officers: Database, rt: Runtime) -> None:
@@ -85,7 +90,7 @@ def test_iku_target_admin_only(officers: Database, rt: Runtime) -> None:
     assert count(db, IkuTarget) == 0
 
     done = say(db, rt, ADMIN, "/iku_target iku-4 2026 85,5")
-    assert "Tercatat" in done and "IKU-4 tahun 2026: 85.5" in done
+    assert "Tercatat" in done and "IKU-4 tahun 2026: 85,5" in done
     with db.reading() as s:
         (target,) = iku.current(s, IkuTarget)
         assert target.value == Decimal("85.5") and target.recorded_by == f"Bu Admin (telegram {ADMIN})"

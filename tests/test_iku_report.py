@@ -27,6 +27,7 @@ from storage.complaints import ComplaintDraft, DeadlinePolicy, create_complaint
 from storage.db import Database
 from storage.lifecycle import Actor, transition
 from storage.models import IkuActivity, IkuDocument, ProgramIndicator
+from tests.conftest import Register
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 NOW = datetime(2026, 5, 15, 3, 0, tzinfo=UTC)
@@ -274,9 +275,9 @@ def test_xlsx_opened_back(db: Database, office: Office, tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def cli(register: Register, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    # `sigap iku ...` on SQLite in tmp_path, or on the PostgreSQL schema `register` set.
     monkeypatch.setenv("SIGAP_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("SIGAP_DATABASE_URL", raising=False)
     monkeypatch.delenv("SIGAP_OFFICE_FILE", raising=False)
     monkeypatch.chdir(tmp_path)
     return tmp_path

@@ -127,3 +127,19 @@ def test_bands_are_monotone(a: Decimal, b: Decimal) -> None:
     order = [b.label for b in DEFAULT_BANDS]
     low, high = sorted((a, b))
     assert order.index(band(low)) >= order.index(band(high))
+
+
+def test_band_is_chosen_on_the_value_as_displayed() -> None:
+    # 90.996 is shown "91,00": labelled as 91.00 is, never "Baik" beside "91,00".
+    assert band(Decimal("90.996")) == band(Decimal(91)) == "Sangat baik"
+    assert band(Decimal("90.994")) == "Baik"  # shown "90,99"
+    assert band(Decimal("75.995")) == "Baik" and band(Decimal("75.9949")) == "Cukup"
+
+
+def test_lower_is_better_floor_at_zero() -> None:
+    # Realisasi past twice the target: (2 x 10 - 25) / 10 x 100 = -50%, shown 0 when floored.
+    assert capaian(25, 10, higher_is_better=False) == Decimal(-50)
+    assert capaian(25, 10, higher_is_better=False, floor_zero=True) == Decimal(0)
+    assert capaian(15, 10, higher_is_better=False, floor_zero=True) == Decimal(50)
+    # Higher is better never goes negative; the floor changes nothing there.
+    assert capaian(0, 10, floor_zero=True) == Decimal(0)

@@ -281,3 +281,25 @@ def test_aggregates_and_rows_agree(rows: list[dict[str, int | None]]) -> None:
     sums = {c: sum(r[c] or 0 for r in rows) for c in CODES}
     counts = {c: sum(r[c] is not None for r in rows) for c in CODES}
     assert compute_ikm(sums, counts) == compute_ikm_from_responses(rows)
+
+
+# Grade edges (issue 9): the printed 1-4 IKM comes from the same rounded figure as the grade.
+# Hand-computed: 5000 respondents, every unsur summing to 17661 -> NRR 3,5322 each, IKM exact
+# 3,5322, x 25 = 88,305 -> 88,31 -> A; printed 88,31 / 25 = 3,5324 (the A interval), never
+# 3,532 (the exact IKM to 3 decimals, which the interval table puts in B). Likewise 15321 ->
+# NRR 3,0642 -> 76,605 -> 76,61 -> B, printed 3,0644; and 17660 -> 3,5320 -> 88,30 -> B, 3,532.
+@pytest.mark.parametrize("unsur_sum, konversi, mutu, shown", [
+    (17661, "88.31", "A", "3.5324"),
+    (17660, "88.30", "B", "3.532"),
+    (15321, "76.61", "B", "3.0644"),
+    (15320, "76.60", "C", "3.064"),
+])
+def test_grade_edges_print_the_same_rounded_figure(unsur_sum: int, konversi: str, mutu: str, shown: str) -> None:
+    from kpi.ikm import GRADE_TABLE, ikm_of_konversi
+
+    result = compute_ikm(dict.fromkeys(UNSUR_CODES, unsur_sum), dict.fromkeys(UNSUR_CODES, 5000))
+    assert result.konversi == Decimal(konversi) and result.mutu == mutu
+    assert result.ikm_shown == Decimal(shown) and ikm_of_konversi(Decimal(konversi)) == Decimal(shown)
+    # The printed value falls in the interval-table row of the grade.
+    (row,) = [g for g in GRADE_TABLE if g[5] == mutu]
+    assert row[1] <= result.ikm_shown <= row[2] and row[3] <= result.konversi <= row[4]

@@ -9,16 +9,16 @@ from sqlalchemy import select
 
 from bot.cli import main
 from storage import inbox
-from storage.db import Database, sqlite_url
+from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import InboxItem
+from tests.conftest import Register
 
 
-def test_retensi_dry_run_then_real(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_retensi_dry_run_then_real(register: Register, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("SIGAP_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("SIGAP_DATABASE_URL", raising=False)
     monkeypatch.chdir(tmp_path)
-    db = Database(sqlite_url(tmp_path))
+    db = Database(register.url(tmp_path))
     upgrade(db)
     long_ago = datetime.now(UTC) - timedelta(days=90)
     with db.transaction() as s:

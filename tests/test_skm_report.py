@@ -32,9 +32,10 @@ from kpi.periods import Period, parse_period
 from kpi.sample_size import krejcie_morgan
 from kpi.skm_questionnaire import UNSUR_CODES, age_band
 from storage import migrate
-from storage.db import Database, sqlite_url
+from storage.db import Database
 from storage.models import SkmResponse
 from storage.skm import insert_responses, set_population
+from tests.conftest import Register
 
 OFFICE = load_office()
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
@@ -161,14 +162,15 @@ def test_current_period_is_local() -> None:
 
 
 @pytest.fixture
-def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+def cli_db(register: Register, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    # `sigap skm ...` on the test's backend: SQLite in the data folder, or a PostgreSQL schema.
     monkeypatch.chdir(tmp_path)
     data = tmp_path / "data"
     monkeypatch.setenv("SIGAP_DATA_DIR", str(data))
-    for key in ("SIGAP_DATABASE_URL", "SIGAP_OFFICE_FILE", "SIGAP_TELEGRAM_BOT_USERNAME"):
+    for key in ("SIGAP_OFFICE_FILE", "SIGAP_TELEGRAM_BOT_USERNAME"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setattr("bot.cli_skm._now", lambda: NOW)
-    db = Database(sqlite_url(data))
+    db = Database(register.url(data))
     migrate.upgrade(db)
     yield db
     db.dispose()
@@ -387,7 +389,8 @@ BAD = [
     GOOD[0],                                                                          # line 2
     ["2026-07-02", "ktp-kk", "L", "35", "SMA", "PNS", 4, 3, 3, 5, 3, 3, 4, 2, 3, ""],  # line 3: u4
     GOOD[1],                                                                          # line 4
-    ["2026-07-03", "paspor", "X", "130", "SLTA", "petani", 4, 4, 4, 4, 4, 4, 4, 4, 4, ""],  # line 5
+    # line 5 (SLTA and Petani map since issue 10; "Tidak sekolah" and an overlong text do not)
+    ["2026-07-03", "paspor", "X", "130", "Tidak sekolah", "p" * 101, 4, 4, 4, 4, 4, 4, 4, 4, 4, ""],
     ["31/02/2026", "skck", "L", "3,5", "SMA", "PNS", "a", "", "", "", "", "", "", "", "", ""],  # line 6
     GOOD[2],                                                                          # lines 7-8
     ["2026-12-01", "skck", "L", "", "", "", *([4] * 9), ""],                          # line 9: future
@@ -406,7 +409,7 @@ def test_bad_rows_are_reported_and_nothing_is_imported(cli_db: Database, capsys:
         "baris 5, kolom jenis_layanan: Jenis layanan tidak dikenal: 'paspor'",
         "baris 5, kolom jenis_kelamin:",
         "baris 5, kolom usia:",
-        "baris 5, kolom pendidikan: Pendidikan tidak dikenal: 'SLTA'",
+        "baris 5, kolom pendidikan: Pendidikan tidak dikenal: 'Tidak sekolah'",
         "baris 5, kolom pekerjaan:",
         "baris 6, kolom tanggal: Tanggal '31/02/2026' tidak dikenali",
         "baris 6, kolom usia: Usia harus bilangan bulat",

@@ -218,7 +218,11 @@ def test_is_overdue(db: Database, policy: DeadlinePolicy) -> None:
     with db.transaction() as s:
         c = s.get(Complaint, c.id)  # type: ignore[assignment]
         assert c.status == DITINDAKLANJUTI
-        assert not is_overdue(c, date(2027, 6, 1))
+        # In ditindaklanjuti the resolution deadline runs: 60 calendar days from receipt,
+        # 18 Dec 2026 + 60 = 16 Feb 2027 (13 days of Dec + 31 of Jan + 16 of Feb).
+        assert c.resolve_due == c.current_due == date(2027, 2, 16)
+        assert not is_overdue(c, date(2027, 2, 16))
+        assert is_overdue(c, date(2027, 2, 17))
 
 
 def test_open_complaints_overdue_first_then_oldest(db: Database, policy: DeadlinePolicy) -> None:

@@ -124,13 +124,19 @@ def test_a_good_file_imports_every_row(db: Database, policy: DeadlinePolicy,
         lower = by_ticket(s, "TRB-2026-00003")
         assert lower is not None and lower.seq == 3
 
+        # The history is dated when things happened (received, resolved), not at import
+        # time, so figures as of a past date read the imported register as it stood then.
         history = s.scalars(select(StatusChange).order_by(StatusChange.id)).all()
-        assert len(history) == 4
-        assert {(h.actor_kind, h.actor_name, h.from_status, h.public_note, h.at)
-                for h in history} == {("sistem", "impor CSV", None, "Diimpor dari register lama",
-                                       NOW)}
-        assert [h.to_status for h in history] == ["selesai", "diverifikasi", "ditolak",
-                                                  "diterima"]
+        assert {(h.actor_kind, h.actor_name, h.public_note) for h in history} == {
+            ("sistem", "impor CSV", "Diimpor dari register lama")}
+        assert [(h.complaint.ticket, h.from_status, h.to_status, h.at, h.on_time)
+                for h in history] == [
+            ("TRB-2026-00017", None, "diterima", first.received_at, None),
+            ("TRB-2026-00017", "diterima", "selesai", first.resolved_at, True),
+            ("TRB-2026-00018", None, "diverifikasi", numbered.received_at, None),
+            ("LAMA/2025/031", None, "ditolak", old.received_at, None),
+            ("TRB-2026-00003", None, "diterima", lower.received_at, None),
+        ]
         assert s.get(TicketCounter, 2026).last_seq == 18  # type: ignore[union-attr]
     # New intakes continue after the imported numbers.
     assert intake(db, policy, NOW).ticket == "TRB-2026-00019"
@@ -533,3 +539,26 @@ def test_large_export_streams_every_row(db: Database, policy: DeadlinePolicy,
     assert {r["nomor"] for r in exported} == set(report.tickets)
     received = [r["diterima"] for r in exported]
     assert received == sorted(received)
+
+
+def test_an_imported_register_reads_as_it_stood_on_past_dates(
+    db: Database, policy: DeadlinePolicy, tmp_path: Path
+) -> None:
+    # Imported on 20 December 2026: one complaint received and resolved in Q1, one received in
+    # Q1 and resolved in Q2, one still open. As of each quarter's end, the Q1 cohort reads the
+    # way the paper register stood then, not as "open since the import".
+    from storage.complaint_stats import resolution_by_quarter
+
+    rows = [
+        ["", "2026-02-02 09:00", "surat", "pengaduan", "miras", "Jelbuk", "a", "selesai", "2026-02-10"],
+        ["", "2026-03-02 09:00", "lisan", "pengaduan", "judi", "Jelbuk", "b", "selesai", "2026-05-04"],
+        ["", "2026-03-03 09:00", "lisan", "pengaduan", "judi", "Jelbuk", "c", "diterima", ""],
+    ]
+    report = run_import(db, policy, write_csv(tmp_path, rows))
+    assert report.errors == []
+    with db.transaction() as s:
+        q1_only = resolution_by_quarter(s, 2026, JAKARTA, as_of=datetime(2026, 3, 31, 23, 0, tzinfo=JAKARTA))
+        whole = resolution_by_quarter(s, 2026, JAKARTA)
+    assert (q1_only[1].received, q1_only[1].resolved) == (3, 1)
+    # Each quarter is counted as of its own last day: Q1 still 1 of 3 at the year's end.
+    assert (whole[1].received, whole[1].resolved) == (3, 1)

@@ -84,6 +84,13 @@ def test_open_and_overdue(db: Database, register: dict[str, str]) -> None:
     # Ten days on, c2 and c3 are past verification too; the list is cut, the count is not.
     assert (later.open_now, later.overdue) == (4, 3)
     assert later.overdue_tickets == [register["c4"], register["c2"]]
+    # c8 was reopened on 20 Nov into ditindaklanjuti: its new resolution deadline is 60 days on
+    # (19 Jan 2027); past it, it is overdue too, like on its card and in /kasus.
+    with db.reading() as s:
+        before = digest_stats.open_counts(s, wib(2027, 1, 19, 7).date())
+        after = digest_stats.open_counts(s, wib(2027, 1, 20, 7).date())
+    assert (before.overdue, after.overdue) == (3, 4)
+    assert register["c8"] in after.overdue_tickets
 
 
 def test_resolution_figures_histogram_in_local_working_days(db: Database, register: dict[str, str], policy: DeadlinePolicy) -> None:

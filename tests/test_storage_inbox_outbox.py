@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from storage import inbox, outbox, people
 from storage.complaints import ComplaintDraft, DeadlinePolicy, create_complaint
@@ -118,6 +118,66 @@ def test_claim_batch_and_mark_handled(db: Database) -> None:
         assert inbox.payloads(s, []) == {}
 
 
+def test_two_workers_claim_disjoint_items_and_a_held_chat_waits(db: Database) -> None:
+    # Chat A: items 1, 2, 4; chat B: item 3.
+    with db.transaction() as s:
+        inbox.store(s, "telegram", [("1", {"c": "A"}), ("2", {"c": "A"}), ("3", {"c": "B"}),
+                                    ("4", {"c": "A"})], NOW)
+    if db.engine.dialect.name != "postgresql":
+        # SQLite: one process, one writer; nothing is ever held elsewhere.
+        with db.transaction() as s:
+            batch = inbox.claim_batch(s, "telegram", limit=1)
+            assert [ext for _, ext, _ in batch] == ["1"]
+            assert inbox.held_elsewhere(s, "telegram", [i for i, _, _ in batch]) == {}
+        return
+    first, second = db._sessions(), db._sessions()
+    try:
+        first.begin()
+        a = inbox.claim_batch(first, "telegram", limit=1)
+        assert [ext for _, ext, _ in a] == ["1"]
+        # The second worker does not wait for the first: it skips item 1 ...
+        second.begin()
+        b = inbox.claim_batch(second, "telegram", limit=10)
+        assert [ext for _, ext, _ in b] == ["2", "3", "4"]
+        # ... and learns that item 1 (chat A) is held elsewhere, so chat A is not its to handle.
+        held = inbox.held_elsewhere(second, "telegram", [i for i, _, _ in b])
+        assert list(held.values()) == [{"c": "A"}]
+        assert inbox.held_elsewhere(first, "telegram", [i for i, _, _ in a]) == {}
+        second.rollback()
+        # The first worker commits item 1: chat A then holds nothing for anyone.
+        inbox.mark_handled(first, [a[0][0]], NOW)
+        first.commit()
+        second.begin()
+        b = inbox.claim_batch(second, "telegram", limit=10)
+        assert [ext for _, ext, _ in b] == ["2", "3", "4"]
+        assert inbox.held_elsewhere(second, "telegram", [i for i, _, _ in b]) == {}
+        second.rollback()
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_killed_workers_claim_ends_with_its_connection(db: Database) -> None:
+    """The lock is the lease: a worker whose connection is gone (killed) holds nothing."""
+    with db.transaction() as s:
+        inbox.store(s, "telegram", [("1", {"c": "A"}), ("2", {"c": "A"})], NOW)
+    dead = db._sessions()
+    dead.begin()
+    assert [ext for _, ext, _ in inbox.claim_batch(dead, "telegram", limit=1)] == ["1"]
+    if db.engine.dialect.name == "postgresql":
+        pid = dead.scalar(text("SELECT pg_backend_pid()"))
+        with db.transaction() as s:  # what the server does when the worker's socket closes
+            s.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        dead.invalidate()
+    else:
+        dead.rollback()
+    dead.close()
+    with db.transaction() as s:
+        batch = inbox.claim_batch(s, "telegram", limit=10)
+        assert [ext for _, ext, _ in batch] == ["1", "2"]
+        assert inbox.held_elsewhere(s, "telegram", [i for i, _, _ in batch]) == {}
+
+
 def test_hold_dialog_states_loads_exactly_the_asked_states(db: Database) -> None:
     with db.transaction() as s:
         people.save_state(s, "telegram", "1", "1", {"flow": "menu"}, NOW)
@@ -169,6 +229,88 @@ def test_enqueue_and_due_in_id_order(db: Database, policy: DeadlinePolicy) -> No
         assert [i.id for i in outbox.due(s, "telegram", NOW, limit=2)] == ids[:2]
         assert [i.payload for i in outbox.due(s, "whatsapp", NOW)] == [{"text": "wa"}]
         assert outbox.due(s, "sandbox", NOW) == []
+
+
+def test_claimed_items_are_leased_to_one_worker_and_hold_their_chat(db: Database) -> None:
+    lease = timedelta(minutes=5)
+    with db.transaction() as s:
+        a1 = outbox.enqueue(s, "telegram", "A", "text", {"text": "a1"}, NOW)
+        b1 = outbox.enqueue(s, "telegram", "B", "text", {"text": "b1"}, NOW)
+        s.flush()
+        ids = {"a1": a1.id, "b1": b1.id}
+    with db.transaction() as s:
+        mine = outbox.claim_due(s, "telegram", NOW, lease, limit=1)
+        assert [o.id for o in mine] == [ids["a1"]]
+        # A reply written meanwhile for chat A, by a handling transaction that sends it itself.
+        s.info[outbox.LEASE_KEY] = NOW + lease
+        a2 = outbox.enqueue(s, "telegram", "A", "text", {"text": "a2"}, NOW)
+        s.flush()
+        ids["a2"] = a2.id
+    with db.transaction() as s:
+        # Another worker: a1 and a2 are leased, so chat A is not due; chat B is.
+        assert [o.id for o in outbox.claim_due(s, "telegram", NOW + timedelta(seconds=1), lease)] == [ids["b1"]]
+        assert outbox.claim_due(s, "telegram", NOW + timedelta(seconds=2), lease) == []
+        outbox.mark_sent(s, ids["b1"], NOW + timedelta(seconds=2), 5)
+    with db.transaction() as s:
+        # a2 given back (its writer could not send it before a1): still behind a1's lease.
+        outbox.lease_items(s, [ids["a2"]], NOW + timedelta(seconds=3))
+        assert outbox.claim_due(s, "telegram", NOW + timedelta(seconds=3), lease) == []
+    with db.transaction() as s:
+        # The worker holding a1 was killed: after the lease, chat A is taken over, in order.
+        later = NOW + lease + timedelta(seconds=1)
+        assert [o.id for o in outbox.claim_due(s, "telegram", later, lease)] == [ids["a1"], ids["a2"]]
+        outbox.mark_sent(s, ids["a1"], later, 7)
+    with db.transaction() as s:
+        item = s.get(OutboxItem, ids["a2"])
+        assert item is not None and item.next_attempt_at == NOW + 2 * lease + timedelta(seconds=1)
+
+
+def test_two_workers_claiming_at_once_never_share_a_chat(db: Database) -> None:
+    lease = timedelta(minutes=5)
+    with db.transaction() as s:
+        for chat, n in (("A", 1), ("A", 2), ("B", 1), ("A", 3)):
+            outbox.enqueue(s, "telegram", chat, "text", {"text": f"{chat}{n}"}, NOW)
+    if db.engine.dialect.name != "postgresql":
+        with db.transaction() as s:  # SQLite: one worker takes everything due, in order
+            assert [o.payload["text"] for o in outbox.claim_due(s, "telegram", NOW, lease)] == [
+                "A1", "A2", "B1", "A3"]
+        return
+    first, second = db._sessions(), db._sessions()
+    try:
+        first.begin()
+        assert [o.payload["text"] for o in outbox.claim_due(first, "telegram", NOW, lease, limit=1)] == ["A1"]
+        # Before the first commits: its row is skipped, and chat A (A1 unsent, not ours) refused.
+        second.begin()
+        assert [o.payload["text"] for o in outbox.claim_due(second, "telegram", NOW, lease)] == ["B1"]
+        second.commit()
+        first.commit()
+        with db.transaction() as s:
+            assert outbox.claim_due(s, "telegram", NOW, lease) == []
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_chat_with_an_item_held_elsewhere_in_its_middle_is_not_claimed(db: Database) -> None:
+    lease = timedelta(minutes=5)
+    with db.transaction() as s:
+        items = [outbox.enqueue(s, "telegram", "A", "text", {"text": f"A{n}"}, NOW) for n in (1, 2, 3)]
+        s.flush()
+        a1, a2, a3 = (o.id for o in items)
+    if db.engine.dialect.name != "postgresql":
+        with db.transaction() as s:
+            assert [o.id for o in outbox.claim_due(s, "telegram", NOW, lease)] == [a1, a2, a3]
+        return
+    other = db._sessions()
+    try:
+        other.begin()
+        other.execute(select(OutboxItem.id).where(OutboxItem.id == a2).with_for_update())
+        with db.transaction() as s:
+            # A1 and A3 are free, but A2 between them is another worker's: chat A waits.
+            assert outbox.claim_due(s, "telegram", NOW, lease) == []
+        other.rollback()
+    finally:
+        other.close()
 
 
 def test_mark_sent_and_mark_failed_take_items_out_of_the_queue(
@@ -347,3 +489,16 @@ def test_settings_round_trip(db: Database) -> None:
         people.set_setting(s, "trantib_chat", "-100777", NOW)
     with db.transaction() as s:
         assert people.get_setting(s, "trantib_chat") == "-100777"
+
+
+def test_scheduled_work_runs_in_one_process_at_a_time(db: Database) -> None:
+    from storage import job_locks
+
+    with job_locks.exclusive(db, "retensi") as first:
+        assert first
+        with job_locks.exclusive(db, "retensi") as second, job_locks.exclusive(db, "lain") as other:
+            # PostgreSQL: another process asking meanwhile skips; other work is not held up.
+            assert second is (db.engine.dialect.name != "postgresql")
+            assert other
+    with job_locks.exclusive(db, "retensi") as again:
+        assert again  # released when the work ended

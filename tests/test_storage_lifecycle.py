@@ -3,7 +3,7 @@
 # stored in the database, exactly as it was.
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,14 +20,17 @@ from storage.lifecycle import (
     DITERUSKAN,
     DITINDAKLANJUTI,
     DITOLAK,
+    DITUNDA,
     DIVERIFIKASI,
     DUPLIKAT,
     MOVES,
     MOVES_BY_ACTION,
     OFFICER_ROLES,
+    POSTPONABLE,
     SELESAI,
     STATUSES,
     Actor,
+    Move,
     MoveRefused,
     StaleMove,
     moves_from,
@@ -37,7 +40,7 @@ from storage.models import Complaint, StatusChange
 
 PREFIX = "TRB"
 T0 = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # Tuesday 09:00 in Jelbuk
-ACTIONS = tuple(m.action for m in MOVES)
+ACTIONS = tuple(dict.fromkeys(m.action for m in MOVES))
 UNKNOWN_ACTION = "hapus"
 ROLES = (*OFFICER_ROLES, "warga", "sistem")
 COLUMNS = tuple(a.key for a in inspect(Complaint).column_attrs)
@@ -51,7 +54,19 @@ PATHS: dict[str, tuple[str, ...]] = {
     DITOLAK: ("tolak",),
     DITERUSKAN: ("teruskan",),
     DUPLIKAT: ("duplikat",),
+    DITUNDA: ("verifikasi", "tunda"),  # so "lanjutkan" goes back to diverifikasi
 }
+POSTPONE_UNTIL = date(2030, 1, 2)  # after any clock the tests reach
+
+
+def move_at(status: str, action: str, postponed_from: str | None = DIVERIFIKASI) -> Move | None:
+    """The move `action` names from `status` (for lanjutkan: back to where it was postponed)."""
+    for m in MOVES:
+        if m.action == action and m.source == status:
+            if action == "lanjutkan" and m.target != postponed_from:
+                continue
+            return m
+    return None
 
 
 def actor(role: str) -> Actor:
@@ -94,6 +109,7 @@ def fields(original_ticket: str) -> dict[str, Any]:
         "internal_note": "catatan dalam",
         "forwarded_to": "Dinas Lingkungan Hidup",
         "duplicate_of": original_ticket,
+        "postpone_until": POSTPONE_UNTIL,
     }
 
 
@@ -163,7 +179,25 @@ def expected_changes(action: str, now: datetime, before: dict[str, Any], f: dict
     if action == "buka_kembali":
         return {"reopen_count": before["reopen_count"] + 1, "resolved_at": None,
                 "closed_at": None, "feedback": "belum"}
+    if action == "tunda":
+        return {"postponed_from": before["status"], "postponed_until": f["postpone_until"],
+                "postponed_at": now}
+    if action == "lanjutkan":
+        return {"postponed_from": None, "postponed_until": None, "postponed_at": None}
+    if action == "kembalikan":
+        return {
+            "diverifikasi": {"verified_at": None},
+            "ditindaklanjuti": {"followed_up_at": None},
+            "selesai": {"resolved_at": None, "closed_at": None, "feedback": None},
+            "ditolak": {"closed_at": None, "reject_reason": None},
+            "diteruskan": {"closed_at": None, "forwarded_to": None},
+            "duplikat": {"closed_at": None, "duplicate_of": None},
+        }[before["status"]]
     raise AssertionError(action)
+
+
+# The deadline columns each move sets (worked by hand in test_deadlines_* below).
+DEADLINE_COLUMNS = {"current_due", "followup_due", "resolve_due", "verify_due"}
 
 
 PAIRS = [(status, action) for status in STATUSES for action in (*ACTIONS, UNKNOWN_ACTION)]
@@ -173,18 +207,22 @@ def test_the_table_covers_every_status_and_reaches_every_status() -> None:
     # A guard on the parametrisation below: every action is in the table, every status is
     # reachable, and each (status, action) pair names at most one move.
     assert {m.target for m in MOVES} | {DITERIMA} == set(STATUSES)
-    assert len(MOVES_BY_ACTION) == len(MOVES)
-    assert len(PAIRS) == len(STATUSES) * (len(MOVES) + 1)
+    pairs = [(m.source, m.action) for m in MOVES if m.action != "lanjutkan"]
+    assert len(set(pairs)) == len(pairs)
+    # lanjutkan: one row per status a complaint can be postponed from, all from ditunda.
+    assert sorted(m.target for m in MOVES if m.action == "lanjutkan") == sorted(POSTPONABLE)
+    assert {m.source for m in MOVES if m.action == "lanjutkan"} == {DITUNDA}
+    assert len(PAIRS) == len(STATUSES) * (len(ACTIONS) + 1)
 
 
 @pytest.mark.parametrize(("status", "action"), PAIRS)
 def test_every_status_action_pair(db: Database, policy: DeadlinePolicy, original: str,
                                   status: str, action: str) -> None:
-    move = MOVES_BY_ACTION.get(action)
+    move = move_at(status, action)
     now = T0 + timedelta(days=10)
     f = fields(original)
-    if move is not None and move.source == status:
-        assert move in moves_from(status)
+    if move is not None:
+        assert move.action in [m.action for m in moves_from(status)]
         for role in move.roles:
             cid = at_status(db, policy, status, original)
             before, history = snapshot(db, cid)
@@ -199,7 +237,7 @@ def test_every_status_action_pair(db: Database, policy: DeadlinePolicy, original
             assert after["version"] == before["version"] + 1
             changed = expected_changes(action, now, before, f)
             assert {k: after[k] for k in changed} == changed
-            untouched = set(COLUMNS) - set(changed) - {"status", "version"}
+            untouched = set(COLUMNS) - set(changed) - {"status", "version"} - DEADLINE_COLUMNS
             assert {k: after[k] for k in untouched} == {k: before[k] for k in untouched}
             assert history_after[:-1] == history
             assert len(history_after) == len(history) + 1
@@ -207,7 +245,7 @@ def test_every_status_action_pair(db: Database, policy: DeadlinePolicy, original
             assert new[1:] == (now, who.kind, who.id, who.name, status, move.target,
                                f["public_note"], f["internal_note"])
     else:
-        assert move is None or move not in moves_from(status)
+        assert action not in [m.action for m in moves_from(status)]
         cid = at_status(db, policy, status, original)
         unchanged = snapshot(db, cid)
         attempt_refused(db, cid, action, actor(allowed_role(action)), now, **f)
@@ -353,8 +391,8 @@ def test_honest_outcomes_are_never_resolved(db: Database, policy: DeadlinePolicy
     assert row["resolved_at"] is None
     assert row["closed_at"] is not None
     assert [h[6] for h in history] == [DITERIMA, status]
-    # And nothing moves them any further.
-    assert moves_from(status) == []
+    # And nothing moves them any further: only a correction takes them back to diterima.
+    assert [(m.action, m.target) for m in moves_from(status)] == [("kembalikan", DITERIMA)]
 
 
 # ---------------------------------------------------------------- random sequences of actions
@@ -398,13 +436,14 @@ def test_random_action_sequences_keep_history_and_status_in_step(
             self.version = 1
             self.reopens = 0
             self.resolved_at: datetime | None = None
+            self.postponed_from: str | None = None
 
         def predict(self, action: str, role: str, filled: bool, version: str) -> str | None:
             """The status the model expects after the move, or None if it must be refused."""
-            move = MOVES_BY_ACTION.get(action)
+            move = move_at(self.status, action, self.postponed_from)
             if move is None or version == "stale":
                 return None
-            if move.source != self.status or role not in move.roles:
+            if role not in move.roles:
                 return None
             if move.needs and not filled:
                 return None
@@ -449,6 +488,7 @@ def test_random_action_sequences_keep_history_and_status_in_step(
                 self.reopens += 1
             if expected == SELESAI:
                 self.resolved_at = self.clock
+            self.postponed_from = self.status if expected == DITUNDA else None
             self.status = expected
             self.version += 1
 
@@ -473,3 +513,171 @@ def test_random_action_sequences_keep_history_and_status_in_step(
             suppress_health_check=[HealthCheck.too_slow],
         ),
     )
+
+
+# ---------------------------------------------------------------- the deadline clock
+# The `policy` fixture: 3 / 5 working days, 25 December off, resolution 60 calendar days.
+# T0 is Tue 1 December 2026: verify by Fri 4 Dec, follow up by Tue 8 Dec, resolve by
+# Sat 30 Jan 2027 (1 Dec + 60: 30 days left in December, 30 in January).
+
+JKT = timedelta(hours=7)
+
+
+def at_local(y: int, m: int, d: int, hour: int = 9) -> datetime:
+    return datetime(y, m, d, hour, tzinfo=UTC) - JKT
+
+
+def _act(db: Database, policy: DeadlinePolicy, cid: int, action: str, now: datetime,
+         role: str | None = None, **kwargs: Any) -> StatusChange:
+    with db.transaction() as s:
+        c = s.get(Complaint, cid)
+        assert c is not None
+        kwargs.setdefault("public_note", "catatan")
+        change = transition(s, c, action, actor(role or allowed_role(action)), now, policy=policy, **kwargs)
+        s.expunge(change)
+        return change
+
+
+def _dues(db: Database, cid: int) -> tuple[Any, ...]:
+    with db.transaction() as s:
+        c = s.get(Complaint, cid)
+        assert c is not None
+        return (c.status, c.verify_due, c.followup_due, c.resolve_due, c.current_due)
+
+
+def test_deadlines_of_every_open_status_and_the_reopen(db: Database, policy: DeadlinePolicy) -> None:
+    cid, _ = new_complaint(db, policy)
+    assert _dues(db, cid) == (DITERIMA, date(2026, 12, 4), date(2026, 12, 8), date(2027, 1, 30),
+                              date(2026, 12, 4))
+    assert _act(db, policy, cid, "verifikasi", at_local(2026, 12, 2)).due_on == date(2026, 12, 8)
+    change = _act(db, policy, cid, "tindaklanjuti", at_local(2026, 12, 3))
+    assert change.due_on == date(2027, 1, 30) and change.on_time is None
+    first = _act(db, policy, cid, "selesaikan", at_local(2026, 12, 10))
+    assert (first.due_on, first.on_time) == (None, True)
+    assert _dues(db, cid)[4] is None  # closed: no current deadline
+    # Reopened Mon 14 Dec: follow-up by 15, 16, 17, 18, 21 Dec (5 working days); resolution
+    # 14 Dec + 60 = 12 Feb 2027 (17 days left in December, 31 in January, 12).
+    reopened = _act(db, policy, cid, "buka_kembali", at_local(2026, 12, 14), role="warga")
+    assert reopened.due_on == date(2027, 2, 12)
+    assert _dues(db, cid) == (DITINDAKLANJUTI, date(2026, 12, 4), date(2026, 12, 21),
+                              date(2027, 2, 12), date(2027, 2, 12))
+    # Judged on the last resolution: one day after the new deadline is late.
+    last = _act(db, policy, cid, "selesaikan", at_local(2027, 2, 13))
+    assert last.on_time is False
+
+
+def test_resolved_on_its_deadline_day_is_on_time_but_late_verification_is_not(
+    db: Database, policy: DeadlinePolicy
+) -> None:
+    on_day = new_complaint(db, policy)[0]
+    _act(db, policy, on_day, "verifikasi", at_local(2026, 12, 4, 15))  # the verify due day
+    _act(db, policy, on_day, "tindaklanjuti", at_local(2026, 12, 7))
+    assert _act(db, policy, on_day, "selesaikan", at_local(2027, 1, 30, 16)).on_time is True
+    late_verify = new_complaint(db, policy)[0]
+    _act(db, policy, late_verify, "verifikasi", at_local(2026, 12, 7))  # Mon: one working day late
+    _act(db, policy, late_verify, "tindaklanjuti", at_local(2026, 12, 7))
+    assert _act(db, policy, late_verify, "selesaikan", at_local(2026, 12, 8)).on_time is False
+
+
+def test_tunda_stops_the_clock_and_lanjutkan_goes_back(db: Database, policy: DeadlinePolicy) -> None:
+    cid, _ = new_complaint(db, policy)
+    wed = at_local(2026, 12, 2)
+    before = snapshot(db, cid)
+    # Refused, and nothing changes: no reason, no date, a date not after today, a petugas.
+    attempt_refused(db, cid, "tunda", actor("koordinator"), wed, postpone_until=date(2026, 12, 10))
+    attempt_refused(db, cid, "tunda", actor("koordinator"), wed, public_note="Menunggu pemilik")
+    attempt_refused(db, cid, "tunda", actor("koordinator"), wed, public_note="Menunggu pemilik",
+                    postpone_until=date(2026, 12, 2))
+    attempt_refused(db, cid, "tunda", actor("petugas"), wed, public_note="Menunggu pemilik",
+                    postpone_until=date(2026, 12, 10))
+    attempt_refused(db, cid, "lanjutkan", actor("petugas"), wed)
+    assert snapshot(db, cid) == before
+
+    change = _act(db, policy, cid, "tunda", wed, public_note="Menunggu pemilik lahan",
+                  postpone_until=date(2026, 12, 10))
+    assert (change.from_status, change.to_status, change.due_on) == (DITERIMA, DITUNDA, date(2026, 12, 10))
+    assert _dues(db, cid)[4] == date(2026, 12, 10)
+    with db.transaction() as s:
+        c = s.get(Complaint, cid)
+        assert c is not None
+        assert (c.postponed_from, c.postponed_until) == (DITERIMA, date(2026, 12, 10))
+        assert c.verified_at is None
+    # Back on Tue 8 Dec: 4 working days waited (3, 4, 7, 8 Dec), so the verify deadline moves
+    # from Fri 4 to Thu 10 Dec, follow-up from Tue 8 to Mon 14 Dec; the resolution deadline
+    # (calendar days) by the 6 days waited, 30 Jan -> 5 Feb 2027.
+    back = _act(db, policy, cid, "lanjutkan", at_local(2026, 12, 8), role="petugas")
+    assert (back.from_status, back.to_status, back.due_on) == (DITUNDA, DITERIMA, date(2026, 12, 10))
+    assert _dues(db, cid) == (DITERIMA, date(2026, 12, 10), date(2026, 12, 14), date(2027, 2, 5),
+                              date(2026, 12, 10))
+    with db.transaction() as s:
+        c = s.get(Complaint, cid)
+        assert c is not None
+        assert (c.postponed_from, c.postponed_until, c.postponed_at) == (None, None, None)
+
+
+def test_a_postponed_complaint_is_open_and_overdue_past_its_new_date(
+    db: Database, policy: DeadlinePolicy
+) -> None:
+    from storage.complaints import is_overdue, open_complaints, overdue_counts
+
+    other, ticket = new_complaint(db, policy)
+    cid = at_status(db, policy, DITINDAKLANJUTI, ticket)
+    _act(db, policy, cid, "tunda", at_local(2026, 12, 2), postpone_until=date(2026, 12, 21))
+    with db.transaction() as s:
+        c = s.get(Complaint, cid)
+        assert c is not None
+        assert not is_overdue(c, date(2026, 12, 21))
+        assert is_overdue(c, date(2026, 12, 22))
+        # Overdue first, longest overdue first: the other one since 4 Dec, this since 21 Dec.
+        assert [x.id for x in open_complaints(s, date(2026, 12, 22))] == [other, cid]
+        assert [x.id for x in open_complaints(s, date(2026, 12, 21))] == [other, cid]
+        assert [x.id for x in open_complaints(s, date(2026, 12, 4))] == [other, cid]  # by receipt
+        assert overdue_counts(s, date(2026, 12, 22)).by_status == {
+            DITUNDA: 1, DITERIMA: 1  # the other complaint's verify deadline (4 Dec) passed
+        }
+    # Back to ditindaklanjuti, where it was postponed from.
+    _act(db, policy, cid, "lanjutkan", at_local(2026, 12, 22))
+    assert _dues(db, cid)[0] == DITINDAKLANJUTI
+
+
+def test_the_migration_fills_the_deadlines_of_existing_rows(db: Database) -> None:
+    # Rows as written before 0004: received Tue 1 Dec 2026 09:00 WIB, verify by 4 Dec, follow
+    # up by 8 Dec. Resolution: 1 Dec + 60 = 30 Jan 2027. One still in ditindaklanjuti, one
+    # resolved on 10 Dec after verification on 2 Dec (on time), one closed as duplikat.
+    import sqlalchemy as sa
+
+    from storage import migrate
+    from storage.models import UTCDateTime
+
+    migrate.downgrade(db, "0003")
+    complaints = sa.table(
+        "complaints", *(sa.column(n) for n in ("id", "ticket", "kind", "category", "desa", "description",
+                                                "channel", "anonim", "rahasia", "status", "reopen_count",
+                                                "version")),
+        sa.column("received_at", UTCDateTime()), sa.column("created_at", UTCDateTime()),
+        sa.column("verified_at", UTCDateTime()), sa.column("verify_due", sa.Date()),
+        sa.column("followup_due", sa.Date()),
+    )
+    history = sa.table("status_history", sa.column("id"), sa.column("complaint_id"), sa.column("actor_kind"),
+                       sa.column("from_status"), sa.column("to_status"), sa.column("at", UTCDateTime()))
+    received = at_local(2026, 12, 1)
+    with db.engine.begin() as conn:
+        for cid, status in ((1, DITINDAKLANJUTI), (2, SELESAI), (3, DUPLIKAT)):
+            conn.execute(complaints.insert().values(
+                id=cid, ticket=f"TRB-2026-0000{cid}", kind="pengaduan", category="lainnya", desa="Jelbuk",
+                description="x", channel="telegram", anonim=False, rahasia=True, status=status,
+                reopen_count=0, version=1, received_at=received, created_at=received,
+                verified_at=at_local(2026, 12, 2), verify_due=date(2026, 12, 4), followup_due=date(2026, 12, 8)))
+            conn.execute(history.insert().values(id=cid * 10, complaint_id=cid, actor_kind="warga",
+                                                 from_status=None, to_status=DITERIMA, at=received))
+        conn.execute(history.insert().values(id=21, complaint_id=2, actor_kind="petugas",
+                                             from_status=DITINDAKLANJUTI, to_status=SELESAI,
+                                             at=at_local(2026, 12, 10)))
+    migrate.upgrade(db)
+    with db.transaction() as s:
+        rows = {c.id: (c.resolve_due, c.current_due) for c in s.scalars(select(Complaint))}
+        assert rows == {1: (date(2027, 1, 30), date(2027, 1, 30)), 2: (date(2027, 1, 30), None),
+                        3: (date(2027, 1, 30), None)}
+        changes = {h.id: (h.due_on, h.on_time) for h in s.scalars(select(StatusChange))}
+        assert changes == {10: (date(2026, 12, 4), None), 20: (date(2026, 12, 4), None),
+                           30: (date(2026, 12, 4), None), 21: (None, True)}

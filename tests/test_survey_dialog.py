@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from bot.dialogs import router
+from bot.dialogs import deferred, router
 from bot.dialogs.context import Runtime
 from bot.dialogs.types import Caller, Event
 from bot.office import load_office
@@ -69,9 +69,11 @@ class Chats:
             ctx = router.handle(self.rt, s, self.caller(user, chat), event, self.now)
             self.toast = ctx.toast
             rows = s.scalars(select(OutboxItem).where(OutboxItem.id > last).order_by(OutboxItem.id)).all()
+            # A report request (deferred.KIND) as the delivery builds it.
             return [
-                Msg(to_plain(r.payload.get("text", "")), [(b[0], b[1]) for b in r.payload.get("buttons", [])], r.kind, dict(r.payload))
+                Msg(to_plain(p.get("text", "")), [(b[0], b[1]) for b in p.get("buttons", [])], kind, dict(p))
                 for r in rows
+                for kind, p in deferred.expand(self.rt, s, r.kind, r.payload)
             ]
 
     def say(self, user: int, text: str, chat: int | None = None) -> list[Msg]:

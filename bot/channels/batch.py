@@ -1,17 +1,17 @@
 # Handling a channel's claimed inbox items in ONE write transaction (Telegram and WhatsApp).
 # Invariants (architecture.md "Nothing lost"): each item's dialog step, its state, the outbox
 # items it queued and its handled mark commit together; within a chat, items are handled
-# strictly in inbox order (an item waits while an earlier one of its chat is pending); a
-# failing item rolls back alone and is retried, then given up with an apology after
-# `max_attempts`; the replies the batch queued are returned as jobs for the delivery, to be
-# handed over as soon as the transaction committed.
+# strictly in inbox order (an item waits while an earlier one of its chat is pending, also one
+# another worker holds); a failing item rolls back alone and is retried, then given up with
+# an apology after `max_attempts`; the replies the batch queued are returned as jobs for the
+# delivery, to be handed over as soon as the transaction committed.
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.delivery import Job
@@ -70,6 +70,9 @@ class BatchHandler:
     limit: int = 100
     label: str = "update"  # what an item is called in the log
     finish: Finish | None = None
+    # PostgreSQL: the replies a batch writes are leased to this process, which sends them
+    # (Delivery.lease); None: not leased (SQLite).
+    lease: timedelta | None = None
 
     def handle(self, rows: list[tuple[str, dict[str, Any]]], prepared: dict[str, Prepared]) -> Batch:
         """Store `rows` (if any) and handle the pending items, oldest first, in one transaction.
@@ -93,6 +96,8 @@ class BatchHandler:
         batch = Batch()
         now = self.clock()
         with self.db.transaction() as s, outbox.created_in(s) as created:
+            if self.lease is not None:
+                s.info[outbox.LEASE_KEY] = now + self.lease
             if rows:
                 inbox.store(s, self.channel, rows, now)
             items = inbox.claim_batch(s, self.channel, limit=self.limit)
@@ -103,7 +108,9 @@ class BatchHandler:
             }
             callers = [p.translated[0] for _, ext, _ in items if (p := prepared.get(ext)) and p.translated]
             held = inbox.hold_dialog_states(s, ((c.channel, c.chat_id, c.user_id) for c in callers))
-            blocked: set[str] = set()
+            # Chats whose older items another worker holds (PostgreSQL): theirs until it commits.
+            others = inbox.held_elsewhere(s, self.channel, [item_id for item_id, _, _ in items])
+            blocked = {key for payload in others.values() if (key := self.waiting_key(payload)) is not None}
             handled: list[int] = []
             done: list[Prepared] = []
             notes: list[tuple[int, str]] = []

@@ -186,7 +186,8 @@ class TelegramChannel:
         self._answering: set[asyncio.Task[None]] = set()
         self.handled = 0
         self._batches = BatchHandler(
-            db, CHANNEL, self._step, stored_order_key, lambda: self.clock(), MAX_HANDLE_ATTEMPTS, limit=BATCH
+            db, CHANNEL, self._step, stored_order_key, lambda: self.clock(), MAX_HANDLE_ATTEMPTS, limit=BATCH,
+            lease=delivery.lease,
         )
 
     # Fetch: store, then confirm ------------------------------------------------------------

@@ -362,7 +362,7 @@ class WhatsAppChannel:
         self.dropped = 0
         self._batches = BatchHandler(
             db, CHANNEL, self._step, _sender_id, lambda: self.clock(), MAX_HANDLE_ATTEMPTS,
-            limit=BATCH, label="pesan WhatsApp", finish=self._finish,
+            limit=BATCH, label="pesan WhatsApp", finish=self._finish, lease=delivery.lease,
         )
         wa.add_handlers(
             wa_handlers.MessageHandler(self._capture),

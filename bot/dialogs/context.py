@@ -68,8 +68,12 @@ class Ctx:
         self.toast: str | None = None
         self._person: Person | None = None
         self._officer: Officer | None | bool = False
-        # Labels of the dialog buttons offered in this step, so a typed label counts too.
+        # Typed forms (label, number, answer word) of the dialog buttons offered in this
+        # step, so typing counts as pressing (bot/dialogs/typed.py).
         self.offered: dict[str, str] = {}
+        # Whether typing a button's position (1, 2, ...) presses it; a dialog whose digits
+        # mean something else (survey scores, an age) turns it off.
+        self.number_buttons = True
 
     # Who is talking -------------------------------------------------------------------
     @property
@@ -107,7 +111,9 @@ class Ctx:
 
     # Saying things ----------------------------------------------------------------------
     def buttons_for(self, choices: Sequence[Choice]) -> list[list[Any]]:
-        self.offered.update({c.label.lower(): c.value for c in choices if not c.url})
+        from bot.dialogs.typed import choice_keys
+
+        self.offered.update(choice_keys(choices, numbered=self.number_buttons))
         return [
             [c.label, None if c.url else f"d:{self.nonce}:{c.value}", c.url] for c in choices
         ]

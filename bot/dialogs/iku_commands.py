@@ -1,5 +1,6 @@
 # Chat commands for the IKU: /iku shows the table; /iku_target, /iku_dokumen, /iku_kegiatan,
-# /iku_sakip and /iku_program enter and correct the registers, one line each.
+# /iku_sakip and /iku_program enter and correct the registers, one line each; /skm_resmi
+# records the official e-SUKMA IKM (IKU 2, bot.dialogs.skm_official_command), same roles.
 # Invariants: only registered officers are answered. Roles (README, "IKU"): every officer
 # role may read (/iku, the lists, riwayat); only admin sets targets (they come from the signed
 # Perjanjian Kinerja); koordinator, pimpinan and admin enter the registers (the Camat and
@@ -12,13 +13,15 @@ from collections.abc import Callable
 from typing import Any
 
 from bot import iku_report as rep
+from bot.dialogs import deferred
 from bot.dialogs.context import Ctx
+from bot.dialogs.skm_official_command import skm_official_command
 from storage import iku
 from storage.iku import RegisterError
 from storage.lifecycle import OFFICER_ROLES
 from storage.models import IkuActivity, IkuDocument, IkuTarget, ProgramIndicator, SakipScore
 
-COMMANDS = ("iku", "iku_target", "iku_dokumen", "iku_kegiatan", "iku_sakip", "iku_program")
+COMMANDS = ("iku", "iku_target", "iku_dokumen", "iku_kegiatan", "iku_sakip", "iku_program", "skm_resmi")
 READ_ROLES = OFFICER_ROLES
 TARGET_ROLES = ("admin",)
 ENTRY_ROLES = ("koordinator", "pimpinan", "admin")
@@ -75,6 +78,10 @@ def handle(ctx: Ctx, name: str, args: str) -> None:
     if officer.role not in allowed:
         ctx.say("iku_peran", perintah=name, peran=list(allowed), peran_anda=officer.role)
         return
+    # What only reads (the table, the lists, riwayat) is built by the delivery, outside the
+    # write batch (bot/dialogs/deferred.py); entries are written here, in the step.
+    if name != "skm_resmi" and allowed is READ_ROLES and deferred.defer(ctx, "iku", f"{name} {args}"):
+        return
     try:
         _HANDLERS[name](ctx, args.strip())
     except RegisterError as exc:
@@ -82,9 +89,16 @@ def handle(ctx: Ctx, name: str, args: str) -> None:
 
 
 def show_table(ctx: Ctx, args: str) -> None:
-    year = rep.parse_year(args) if args else ctx.today.year
-    rows = rep.iku_table(ctx.session, ctx.office, year, ctx.today)
-    _say(ctx, "iku_tabel", **rep.report_context(rows, ctx.office, year, ctx.today))
+    # /iku [TAHUN [TANGGAL]]: the table as of TANGGAL (default today), like `--per`.
+    parts = args.split()
+    if len(parts) > 2:
+        raise RegisterError("Format: /iku [TAHUN [TTTT-BB-HH]].")
+    year = rep.parse_year(parts[0]) if parts else ctx.today.year
+    as_of = ctx.today
+    if len(parts) == 2:
+        as_of = rep.check_not_future(rep.parse_date(parts[1], "Tanggal keadaan"), ctx.today, "Tanggal keadaan")
+    rows = rep.iku_table(ctx.session, ctx.office, year, as_of)
+    _say(ctx, "iku_tabel", **rep.report_context(rows, ctx.office, year, as_of))
 
 
 def _generic(ctx: Ctx, name: str, args: str) -> bool:
@@ -245,4 +259,5 @@ _HANDLERS: dict[str, Callable[[Ctx, str], None]] = {
     "iku_kegiatan": kegiatan,
     "iku_sakip": sakip,
     "iku_program": program,
+    "skm_resmi": lambda ctx, args: skm_official_command(ctx, args, _who(ctx)),
 }

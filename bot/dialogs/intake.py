@@ -111,6 +111,22 @@ def summary(ctx: Ctx, state: dict[str, Any]) -> dict[str, Any]:
         "lokasi": lokasi,
         "anonim": data.get("anonim", False),
         "rahasia": data.get("rahasia", True),
+        **(_logged_by_officer(ctx, data) if state["mode"] == "petugas" else {"petugas": False}),
+    }
+
+
+def _logged_by_officer(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    """What /catat's summary adds: how it came, when, and from whom."""
+    day = date.fromisoformat(data["tanggal"])
+    jam = received_time(data, ctx.today)
+    if jam == "sekarang":
+        jam = ctx.now.astimezone(ctx.rt.tz).strftime("%H.%M")
+    return {
+        "petugas": True,
+        "kanal": reg.CHANNELS.get(data.get("kanal", ""), data.get("kanal", "")),
+        "tanggal": day,
+        "jam": jam.replace(":", ".") if jam else None,
+        "pelapor": " · ".join(x for x in (data.get("pelapor"), data.get("telepon")) if x) or None,
     }
 
 
@@ -139,7 +155,27 @@ def step(ctx: Ctx, state: dict[str, Any], event: Event, value: str | None) -> di
                 prompt(ctx, state)
             return state
         if value == "lanjut" or (event.kind == "text" and event.text.strip().lower() == "lanjut"):
+            data.pop("tambahan", None)
             return _advance(ctx, state)
+        if value in ("tambah", "tidak_tambah") and data.get("tambahan"):
+            extra = data.pop("tambahan")
+            if value == "tambah":
+                joined = f"{data['uraian']}\n{extra}"
+                if len(joined) > office.max_description:
+                    ctx.say("uraian_terlalu_panjang", panjang=len(joined), maks=office.max_description)
+                else:
+                    data["uraian"] = joined
+            prompt(ctx, state)
+            return state
+        if event.kind == "text" and event.text.strip():
+            # A second message right after the description is most often more of it.
+            data["tambahan"] = event.text.strip()[: office.max_description]
+            ctx.say(
+                "lapor_uraian_tambahan",
+                [Choice("Tambahkan ke uraian", "tambah"), Choice("Tidak", "tidak_tambah"), Choice("Lanjut", "lanjut")],
+                teks=data["tambahan"][:200],
+            )
+            return state
         return _need(ctx, state, event, "Kirim foto, atau pilih Lanjut.")
     if current == "lokasi":
         if event.kind == "location":
@@ -155,21 +191,23 @@ def step(ctx: Ctx, state: dict[str, Any], event: Event, value: str | None) -> di
     if current == "tanggal":
         if value == "hari_ini":
             data["tanggal"] = ctx.today.isoformat()
+            data["jam"] = "sekarang"
             return _advance(ctx, state)
         if event.kind == "text":
-            parsed = parse_date(event.text)
+            parsed, at = parse_date_time(event.text)
             if parsed is None or parsed > ctx.today:
                 ctx.say("catat_tanggal_salah", teks=event.text.strip()[:40])
                 return state
             data["tanggal"] = parsed.isoformat()
+            data["jam"] = at.strftime("%H:%M") if at is not None else None
             return _advance(ctx, state)
         return _need(ctx, state, event, "Ketik tanggal atau pilih Hari ini.")
     if current == "pelapor":
         if value == "lewati":
-            data["pelapor"] = None
+            data["pelapor"], data["telepon"] = None, None
             return _advance(ctx, state)
         if event.kind == "text" and event.text.strip():
-            data["pelapor"] = event.text.strip()[:200]
+            data["pelapor"], data["telepon"] = split_name_phone(event.text)
             return _advance(ctx, state)
         return _need(ctx, state, event, "Ketik nama pelapor atau pilih Lewati.")
 
@@ -240,11 +278,54 @@ def _set_description(ctx: Ctx, state: dict[str, Any], text: str) -> dict[str, An
     if len(text) > ctx.office.max_description:
         ctx.say("uraian_terlalu_panjang", panjang=len(text), maks=ctx.office.max_description)
         return state
+    if len(_WORD.findall(text)) < MIN_DESCRIPTION_WORDS:
+        # Only emoji, "tolong", "jalan rusak": officers cannot act on it; ask once more.
+        ctx.say("uraian_terlalu_pendek", minimal=MIN_DESCRIPTION_WORDS)
+        return state
     state["data"]["uraian"] = text
     return _advance(ctx, state)
 
 
+# A description officers can act on says what and where: a few words, not emoji alone.
+MIN_DESCRIPTION_WORDS = 3
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
 _DATE = re.compile(r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})\s*$")
+
+
+_PHONE = re.compile(r"(?:\+?62|0)[\d\s-]{7,16}\d")
+_DATE_TIME = re.compile(r"^\s*(.+?)\s+(?:jam\s+|pukul\s+)?(\d{1,2})[.:](\d{2})\s*(?:wib)?\s*$", re.IGNORECASE)
+
+
+def split_name_phone(text: str) -> tuple[str | None, str | None]:
+    """'Pak Slamet 0812-3456-7890' -> ('Pak Slamet', '081234567890'); either may be missing."""
+    found = _PHONE.search(text)
+    if found and len(re.sub(r"\D", "", found.group(0))) < 9:  # "08-12-2026" is a date
+        found = None
+    phone = re.sub(r"[\s-]", "", found.group(0))[:30] if found else None
+    name = (text[: found.start()] + text[found.end():]) if found else text
+    name = " ".join(name.replace(",", " ").split()).strip(" -/")[:200]
+    return name or None, phone
+
+
+def parse_date_time(text: str) -> tuple[date | None, time | None]:
+    """'23-11-2026' -> (date, None): only a day; '23-11-2026 14.30' -> (date, 14:30)."""
+    m = _DATE_TIME.match(text)
+    if m:
+        day = parse_date(m.group(1))
+        hour, minute = int(m.group(2)), int(m.group(3))
+        if day is not None and hour < 24 and minute < 60:
+            return day, time(hour, minute)
+    return parse_date(text), None
+
+
+def received_time(data: dict[str, Any], today: date) -> str | None:
+    """/catat's time of receipt: "sekarang" ("Hari ini"), "HH:MM" typed, None = only a day
+    (a draft from before the time was asked: today is now, another day is a day only)."""
+    if "jam" in data:
+        return data["jam"]  # type: ignore[no-any-return]
+    return "sekarang" if data["tanggal"] == today.isoformat() else None
 
 
 def parse_date(text: str) -> date | None:
@@ -270,16 +351,21 @@ def submit(ctx: Ctx, state: dict[str, Any]) -> dict[str, Any]:
             ctx.say("bukan_petugas")
             return {}
         received_day = date.fromisoformat(data["tanggal"])
-        received_at = (
-            ctx.now
-            if received_day == ctx.today
-            else datetime.combine(received_day, time(12), tzinfo=ctx.rt.tz).astimezone(UTC)
-        )
+        # A day without a time is kept as that day (local midnight, flagged date-only), not
+        # as an invented hour; "Hari ini" and a typed time are the moment itself.
+        jam = received_time(data, ctx.today)
+        if jam == "sekarang":
+            received_at = ctx.now
+        elif jam:
+            received_at = datetime.combine(received_day, time.fromisoformat(jam), tzinfo=ctx.rt.tz).astimezone(UTC)
+            received_at = min(received_at, ctx.now)
+        else:
+            received_at = datetime.combine(received_day, time(0), tzinfo=ctx.rt.tz).astimezone(UTC)
         channel = data["kanal"]
         reporter = None
         if data.get("pelapor"):
             # Someone who came in person or wrote a letter: a name, no chat account.
-            reporter = Person(channel=channel, name=data["pelapor"], created_at=ctx.now)
+            reporter = Person(channel=channel, name=data["pelapor"], phone=data.get("telepon"), created_at=ctx.now)
             ctx.session.add(reporter)
         actor = Actor("petugas", officer.id, officer.name, officer.role)
     else:
@@ -315,6 +401,11 @@ def submit(ctx: Ctx, state: dict[str, Any]) -> dict[str, Any]:
         policy=ctx.rt.policy,
         prefix=ctx.office.ticket_prefix,
     )
-    ctx.say("lapor_terkirim", tiket=complaint.ticket, batas_verifikasi=complaint.verify_due)
+    if state["mode"] == "petugas":
+        if received_time(data, ctx.today) is None:
+            complaint.received_date_only = True
+        ctx.say("catat_terkirim", tiket=complaint.ticket, batas_verifikasi=complaint.verify_due)
+    else:
+        ctx.say("lapor_terkirim", tiket=complaint.ticket, batas_verifikasi=complaint.verify_due)
     notify.new_complaint(ctx, complaint)
     return {}

@@ -44,17 +44,32 @@ def refresh_cards(ctx: Ctx, complaint: Complaint) -> None:
 def status_changed(ctx: Ctx, complaint: Complaint, change: StatusChange) -> None:
     refresh_cards(ctx, complaint)
     reporter = complaint.reporter
-    if reporter is None or reporter.channel_user_id is None or reporter.channel not in ("telegram", "whatsapp"):
+    if reporter is None or reporter.channel_user_id is None or not reaches_reporter(complaint):
         return
     if change.actor_kind == "warga":
         return  # the reporter did this themself and has been answered already
+    buttons = feedback_buttons(ctx, complaint) if complaint.status == "selesai" else []
+    text = notice_text(complaint, change)
+    ctx.send_to(reporter.channel, reporter.channel_user_id, text, buttons, complaint_id=complaint.id)
+
+
+def reaches_reporter(complaint: Complaint) -> bool:
+    """Whether a status change is sent to the reporter (a chat reporter, not a walk-in)."""
+    r = complaint.reporter
+    return r is not None and r.channel_user_id is not None and r.channel in ("telegram", "whatsapp")
+
+
+def notice_text(complaint: Complaint, change: StatusChange) -> str:
+    """The reporter's notice of a change: the officer's preview shows this very text."""
     from bot.texts import render
 
-    buttons = []
-    if complaint.status == "selesai":
-        buttons = [
-            ["Ya, sudah", ctx.rt.signed(f"f:{complaint.id}:ya"), None],
-            ["Belum", ctx.rt.signed(f"f:{complaint.id}:belum"), None],
-        ]
-    text = render("notif_status", c=complaint, catatan=change.public_note)
-    ctx.send_to(reporter.channel, reporter.channel_user_id, text, buttons, complaint_id=complaint.id)
+    return render("notif_status", c=complaint, catatan=change.public_note)
+
+
+def feedback_buttons(ctx: Ctx, complaint: Complaint) -> list[tuple[str, str | None, str | None]]:
+    """ "Apakah masalah Anda sudah terselesaikan?": signed, so they stay valid (in the
+    notice and in /status) until answered; typing "ya"/"belum" works too (router)."""
+    return [
+        ("Ya, sudah", ctx.rt.signed(f"f:{complaint.id}:ya"), None),
+        ("Belum", ctx.rt.signed(f"f:{complaint.id}:belum"), None),
+    ]

@@ -5,21 +5,52 @@
 # a press by someone who is not an officer, or with a bad signature, changes nothing.
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Any
 
-from bot.dialogs import notify
+from markupsafe import Markup
+
+from bot.dialogs import case_list, notify
 from bot.dialogs.context import TRANTIB_GROUP_KEY, Ctx
-from bot.dialogs.types import Event
+from bot.dialogs.types import Choice, Event
+from storage import assignment, people
 from storage import complaints as reg
-from storage import people
-from storage.lifecycle import MOVES_BY_ACTION, Actor, MoveRefused, transition
+from storage.complaint_search import search_complaints
+from storage.lifecycle import MOVES_BY_ACTION, Actor, MoveRefused, StaleMove, preview, transition
+from storage.models import Officer
 
 NOTE_QUESTIONS = {
     "reason": "tulis alasan penolakan",
+    "correction": "tulis alasan pengembalian ke status sebelumnya (misalnya tombol salah ditekan)",
     "note": "tulis catatan penyelesaian (apa yang sudah dilakukan)",
     "forwarded_to": "tulis instansi tujuan penerusan",
     "duplicate_of": "tulis nomor tiket laporan asli",
+    "postpone": "tulis tanggal baru (HH-BB-TTTT) di baris pertama, lalu alasan penundaan di baris berikutnya",
 }
+
+
+def parse_postpone(text: str | None) -> tuple[date | None, str | None]:
+    """'15-12-2026' (or 15/12/2026, 2026-12-15) on the first line, the reason after it; a
+    reason on the same line after the date counts too."""
+    if not text:
+        return None, None
+    first, _, rest = text.strip().partition("\n")
+    m = re.match(r"\s*(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})\b(.*)", first) or None
+    iso = re.match(r"\s*(\d{4})-(\d{2})-(\d{2})\b(.*)", first)
+    try:
+        if m:
+            day = date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+            tail = m.group(4)
+        elif iso:
+            day = date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
+            tail = iso.group(4)
+        else:
+            return None, text.strip()
+    except ValueError:
+        return None, text.strip()
+    reason = "\n".join(x for x in (tail.strip(" ,;:-"), rest.strip()) if x).strip()
+    return day, reason or None
 
 
 def press_card(ctx: Ctx, body: str, state: dict[str, Any]) -> dict[str, Any]:
@@ -28,6 +59,9 @@ def press_card(ctx: Ctx, body: str, state: dict[str, Any]) -> dict[str, Any]:
     officer = ctx.officer
     if officer is None:
         ctx.toast = "Maaf, tindakan ini hanya untuk petugas yang terdaftar."
+        return state
+    if action == "tugaskan":
+        _assign(ctx, int(cid), officer)
         return state
     move = MOVES_BY_ACTION.get(action)
     complaint = reg.by_id(ctx.session, int(cid))
@@ -43,36 +77,112 @@ def press_card(ctx: Ctx, body: str, state: dict[str, Any]) -> dict[str, Any]:
         return state
     if move.needs:
         ctx.toast = "Tulis catatannya sebagai balasan."
-        ctx.say(
-            "petugas_minta_catatan",
-            force_reply=True,
-            nama=officer.name,
-            pertanyaan=NOTE_QUESTIONS[move.needs],
-            tiket=complaint.ticket,
-        )
-        return {"flow": "catatan", "complaint_id": complaint.id, "action": action, "version": int(version)}
+        state = {"flow": "catatan", "langkah": "umum", "complaint_id": complaint.id, "action": action,
+                 "version": int(version)}
+        return _ask_public(ctx, state, complaint.ticket)
     return apply_move(ctx, complaint.id, action, int(version), None, None, state)
+
+
+# The note a move needs is written in two steps and sent only after a preview (issue 10):
+# "umum" (what the reporter reads, or the field the move needs), "internal" (officers only),
+# "pratinjau" (exactly the reporter's message, with Kirim / Ubah / Batal). Each step is in
+# the dialog state, so it survives a restart and works the same on every channel.
+NO_INTERNAL = {"-", "tidak", "tidak ada", "lewati", "kosong"}
+
+
+def _ask_public(ctx: Ctx, state: dict[str, Any], ticket: str) -> dict[str, Any]:
+    officer = ctx.officer
+    move = MOVES_BY_ACTION[state["action"]]
+    ctx.say(
+        "petugas_minta_catatan",
+        force_reply=True,
+        nama=officer.name if officer else "",
+        pertanyaan=NOTE_QUESTIONS[move.needs or "note"],
+        tiket=ticket,
+    )
+    return {**state, "langkah": "umum"}
 
 
 def note_step(ctx: Ctx, state: dict[str, Any], event: Event) -> dict[str, Any]:
     if event.kind != "text" or not event.text.strip():
         ctx.say("tidak_didukung", jenis="pesan ini", petunjuk="Balas dengan teks, atau /batal.")
         return state
-    public, internal = split_note(event.text)
-    return apply_move(ctx, state["complaint_id"], state["action"], state["version"], public, internal, {})
+    complaint = reg.by_id(ctx.session, state["complaint_id"])
+    if complaint is None:
+        return {}
+    step = state.get("langkah", "umum")
+    text = event.text.strip()
+    if step == "umum":
+        ctx.say("petugas_minta_internal", force_reply=True, tiket=complaint.ticket)
+        return {**state, "langkah": "internal", "umum": text}
+    if step == "internal":
+        internal = None if text.casefold().strip(" .") in NO_INTERNAL else text
+        return _show_preview(ctx, {**state, "internal": internal}, complaint)
+    ctx.say("pilih_tombol")
+    return state
 
 
-def split_note(text: str) -> tuple[str | None, str | None]:
-    """Lines starting with 'Internal:' are for officers only; the rest goes to the reporter."""
-    public_lines, internal_lines = [], []
-    for line in text.strip().splitlines():
-        if line.strip().lower().startswith("internal:"):
-            internal_lines.append(line.strip()[len("internal:"):].strip())
-        else:
-            public_lines.append(line)
-    public = "\n".join(public_lines).strip() or None
-    internal = "\n".join(internal_lines).strip() or None
-    return public, internal
+def note_choice(ctx: Ctx, state: dict[str, Any], value: str) -> dict[str, Any]:
+    """Kirim / Ubah / Batal under the preview."""
+    if state.get("langkah") != "pratinjau":
+        ctx.toast = "Tombol ini sudah tidak berlaku."
+        return state
+    if value == "kirim":
+        return apply_move(ctx, state["complaint_id"], state["action"], state["version"],
+                          state.get("umum"), state.get("internal"), {})
+    if value == "ubah":
+        complaint = reg.by_id(ctx.session, state["complaint_id"])
+        if complaint is None:
+            return {}
+        return _ask_public(ctx, {k: v for k, v in state.items() if k not in ("umum", "internal")}, complaint.ticket)
+    ctx.say("petugas_catatan_batal")
+    return {}
+
+
+def _show_preview(ctx: Ctx, state: dict[str, Any], complaint: Any) -> dict[str, Any]:
+    officer = ctx.officer
+    if officer is None:
+        return {}
+    move = MOVES_BY_ACTION[state["action"]]
+    public, kwargs = _move_fields(move.needs, state.get("umum"))
+    try:
+        notice, shown_public = preview(
+            ctx.session, complaint, state["action"], Actor("petugas", officer.id, officer.name, officer.role), ctx.now,
+            lambda c, change: (notify.notice_text(c, change) if notify.reaches_reporter(c) else None, change.public_note),
+            public_note=public, internal_note=state.get("internal"), expected_version=state["version"],
+            policy=ctx.rt.policy, **kwargs,
+        )
+    except MoveRefused as exc:
+        # Refused before anything is sent (a date not after today, an unknown ticket): ask again.
+        ctx.send_to(ctx.caller.channel, ctx.caller.chat_id, str(exc))
+        if isinstance(exc, StaleMove):
+            notify.refresh_cards(ctx, complaint)
+            return {}
+        return _ask_public(ctx, state, complaint.ticket)
+    ctx.number_buttons = False  # a typed "1" is not a press of Kirim
+    ctx.say(
+        "petugas_pratinjau",
+        [Choice("Kirim", "kirim"), Choice("Ubah", "ubah"), Choice("Batal", "batal")],
+        tiket=complaint.ticket,
+        tindakan=move.label,
+        pesan=Markup(notice) if notice is not None else None,
+        catatan_umum=shown_public,
+        internal=state.get("internal"),
+    )
+    return {**state, "langkah": "pratinjau"}
+
+
+def _move_fields(needs: str | None, public: str | None) -> tuple[str | None, dict[str, Any]]:
+    """The public note and the move's own fields from what the officer typed first."""
+    kwargs: dict[str, Any] = {}
+    if needs == "forwarded_to":
+        kwargs["forwarded_to"], public = public, f"Diteruskan ke {public}" if public else None
+    elif needs == "duplicate_of":
+        kwargs["duplicate_of"] = (public or "").strip().upper()
+        public = f"Sama dengan laporan {kwargs['duplicate_of']}" if public else None
+    elif needs == "postpone":
+        kwargs["postpone_until"], public = parse_postpone(public)
+    return public, kwargs
 
 
 def apply_move(
@@ -92,12 +202,7 @@ def apply_move(
     if complaint is None:
         return {}
     move = MOVES_BY_ACTION[action]
-    kwargs: dict[str, Any] = {}
-    if move.needs == "forwarded_to":
-        kwargs["forwarded_to"], public = public, f"Diteruskan ke {public}" if public else None
-    elif move.needs == "duplicate_of":
-        kwargs["duplicate_of"] = (public or "").strip().upper()
-        public = f"Sama dengan laporan {kwargs['duplicate_of']}" if public else None
+    public, kwargs = _move_fields(move.needs, public)
     try:
         change = transition(
             ctx.session,
@@ -108,6 +213,7 @@ def apply_move(
             public_note=public,
             internal_note=internal,
             expected_version=version,
+            policy=ctx.rt.policy,
             **kwargs,
         )
     except MoveRefused as exc:
@@ -123,16 +229,105 @@ def apply_move(
     return state_after
 
 
-def list_cases(ctx: Ctx, args: str) -> None:
+def list_cases(ctx: Ctx, args: str) -> dict[str, Any] | None:
+    """/kasus [search]: one ticket opens its card; anything else is a search, paged with
+    buttons (bot/dialogs/case_list.py). Returns the new dialog state (None: unchanged)."""
     if ctx.officer is None:
         ctx.say("bukan_petugas")
-        return
+        return None
     ticket = args.strip().upper()
-    if ticket:
+    if ticket and case_list.is_ticket(ticket):
         open_case(ctx, ticket)
+        return None
+    return show_cases(ctx, args.strip()[: case_list.QUERY_MAX], 1)
+
+
+def show_cases(ctx: Ctx, query_text: str, page: int) -> dict[str, Any]:
+    officer = ctx.officer
+    query = case_list.parse_query(ctx.office, query_text, officer.id if officer else None)
+    rows, total = search_complaints(ctx.session, query, ctx.today, page, case_list.PAGE_SIZE)
+    text, choices = case_list.render_page(query_text, rows, total, page, ctx.today)
+    ctx.send_to(ctx.caller.channel, ctx.caller.chat_id, text, ctx.buttons_for(choices))
+    return {"flow": "kasus", "q": query_text, "hal": page}
+
+
+def case_page(ctx: Ctx, state: dict[str, Any], value: str) -> dict[str, Any]:
+    """A page button under /kasus: 'hal:<n>' (behind the prompt's nonce)."""
+    if ctx.officer is None or not value.startswith("hal:") or not value[4:].isdigit():
+        ctx.toast = "Tombol ini sudah tidak berlaku."
+        return state
+    return show_cases(ctx, str(state.get("q") or ""), max(1, int(value[4:])))
+
+
+def _assign(ctx: Ctx, complaint_id: int, to: Officer) -> bool:
+    """Make `to` the complaint's officer; answers in a toast (button) or a message (command)."""
+    officer = ctx.officer
+    complaint = reg.by_id(ctx.session, complaint_id, lock=True)
+    if officer is None or complaint is None:
+        return False
+
+    def tell(text: str) -> None:
+        ctx.toast = text
+        if not ctx.caller.message_id:
+            ctx.send_to(ctx.caller.channel, ctx.caller.chat_id, text)
+
+    try:
+        done = assignment.assign(ctx.session, complaint, to, Actor("petugas", officer.id, officer.name, officer.role),
+                                 ctx.now)
+    except assignment.AssignRefused as exc:
+        tell(str(exc))
+        return False
+    if done is None:
+        tell(f"{complaint.ticket} sudah ditugaskan ke {to.name}.")
+        return False
+    tell(f"{complaint.ticket} ditugaskan ke {to.name}.")
+    notify.refresh_cards(ctx, complaint)
+    return True
+
+
+def assign_command(ctx: Ctx, args: str) -> None:
+    """/tugaskan TICKET [telegram id]: to that officer, or to oneself without an id."""
+    officer = ctx.officer
+    if officer is None:
+        ctx.say("bukan_petugas")
         return
-    rows = [(c, reg.is_overdue(c, ctx.today)) for c in reg.open_complaints(ctx.session, ctx.today)]
-    ctx.say("kasus_daftar", laporan=rows[:30])
+    parts = args.split()
+    if not parts or len(parts) > 2 or (len(parts) == 2 and not parts[1].lstrip("-").isdigit()):
+        ctx.say("tugaskan_format")
+        return
+    complaint = reg.by_ticket(ctx.session, parts[0].upper())
+    if complaint is None:
+        ctx.say("kasus_tidak_ada", tiket=parts[0].upper()[:40])
+        return
+    to = people.officer_by_telegram(ctx.session, int(parts[1])) if len(parts) == 2 else officer
+    if to is None:
+        ctx.send_to(ctx.caller.channel, ctx.caller.chat_id, f"Tidak ada petugas aktif dengan ID Telegram {parts[1]}.")
+        return
+    _assign(ctx, complaint.id, to)
+
+
+def correct_command(ctx: Ctx, args: str) -> dict[str, Any] | None:
+    """/kembalikan TICKET [reason]: the card's "Kembalikan" as a command; the reason, if
+    given, is the note for the reporter, and the internal note and the preview follow."""
+    officer = ctx.officer
+    if officer is None:
+        ctx.say("bukan_petugas")
+        return None
+    ticket, _, reason = args.strip().partition(" ")
+    complaint = reg.by_ticket(ctx.session, ticket.upper()) if ticket else None
+    if complaint is None:
+        ctx.say("kembalikan_format" if not ticket else "kasus_tidak_ada", tiket=ticket.upper()[:40])
+        return None
+    move = MOVES_BY_ACTION["kembalikan"]
+    if officer.role not in move.roles:
+        ctx.send_to(ctx.caller.channel, ctx.caller.chat_id,
+                    f"Peran Anda ({officer.role}) tidak boleh melakukan '{move.label}'.")
+        return None
+    state = {"flow": "catatan", "langkah": "umum", "complaint_id": complaint.id, "action": "kembalikan",
+             "version": complaint.version}
+    if reason.strip():
+        return note_step(ctx, state, Event(kind="text", text=reason))
+    return _ask_public(ctx, state, complaint.ticket)
 
 
 def open_case(ctx: Ctx, ticket: str) -> None:
@@ -149,10 +344,45 @@ def open_case(ctx: Ctx, ticket: str) -> None:
             ctx.queue(ctx.caller.channel, ctx.caller.chat_id, "location", {"latitude": complaint.latitude, "longitude": complaint.longitude}, complaint.id)
 
 
+# /bantuan for an officer: the commands of their role (who may do what is decided where the
+# command runs; this list only says it). (command, what it does, roles).
+_ALL = ("petugas", "koordinator", "pimpinan", "admin")
+_HANDLERS = ("petugas", "koordinator", "admin")
+OFFICER_HELP: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("/kasus", "laporan terbuka, terlambat lebih dulu; cari dengan nomor tiket, desa, kategori, status, "
+               "kata dari uraian, <code>terlambat</code>, <code>saya</code> (ditugaskan ke Anda), "
+               "<code>semua</code> (yang sudah ditutup juga)", _ALL),
+    ("/kasus NOMOR", "buka kartu satu laporan dengan tombolnya", _ALL),
+    ("/catat", "catat laporan yang datang lewat kanal lain (lisan, telepon, surat, ...)", _HANDLERS),
+    ("/tugaskan NOMOR ID", "tugaskan laporan ke petugas (ID Telegram; tanpa ID: ke Anda sendiri)", _HANDLERS),
+    ("/kembalikan NOMOR ALASAN", "kembalikan laporan satu langkah (tombol yang salah ditekan); tercatat di riwayat",
+     ("koordinator", "admin")),
+    ("/digest", "ringkasan minggu ini", _ALL),
+    ("/ikm", "IKM triwulan berjalan dari survei", _ALL),
+    ("/skm_kertas", "masukkan formulir survei kertas", _ALL),
+    ("/iku", "capaian IKU; /iku_target, /iku_dokumen, /iku_kegiatan, /iku_sakip, /iku_program, /skm_resmi "
+             "untuk melihat atau mencatat datanya", _ALL),
+    ("/petugas", "daftar, tambah, nonaktifkan petugas", ("admin",)),
+    ("/daftarkan_grup", "jadikan grup ini grup Trantib", ("admin",)),
+    ("/batal", "batalkan langkah yang sedang berjalan", _ALL),
+)
+
+
+def help_text(ctx: Ctx) -> None:
+    officer = ctx.officer
+    assert officer is not None
+    commands = [(cmd, Markup(what)) for cmd, what, roles in OFFICER_HELP if officer.role in roles]
+    ctx.say("bantuan_petugas", nama=officer.name, peran=officer.role, perintah=commands,
+            prefix=ctx.office.ticket_prefix)
+
+
 def register_group(ctx: Ctx) -> None:
     officer = ctx.officer
-    if officer is None or officer.role != "admin" or ctx.caller.private:
+    if officer is None or officer.role != "admin":
         ctx.say("hanya_admin")
+        return
+    if ctx.caller.private:
+        ctx.say("daftarkan_grup_pribadi", bot=ctx.rt.bot_username)
         return
     people.set_setting(ctx.session, TRANTIB_GROUP_KEY, ctx.caller.chat_id, ctx.now)
     ctx.say("grup_terdaftar")

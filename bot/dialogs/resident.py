@@ -45,13 +45,29 @@ def status(ctx: Ctx, ticket: str) -> dict[str, Any]:
         ctx.say("tiket_tidak_ada", tiket=ticket[:40], prefix=ctx.office.ticket_prefix)
         return {}
     history = [h for h in reg.with_history(ctx.session, complaint.id).history]  # type: ignore[union-attr]
+    ask = complaint.status == SELESAI and complaint.feedback is None
     ctx.say(
         "status_detail",
+        buttons=notify.feedback_buttons(ctx, complaint) if ask else (),
         c=complaint,
         kategori=ctx.office.category_name(complaint.category),
         riwayat=history,
+        tanya=ask,
     )
     return {}
+
+
+def awaiting_feedback(ctx: Ctx) -> Any:
+    """The resident's latest complaint that is selesai and not yet answered "ya"/"belum"."""
+    from storage import people
+
+    person = people.find_person(ctx.session, ctx.caller.channel, ctx.caller.user_id)
+    if person is None:
+        return None
+    for complaint in reg.complaints_of(ctx.session, person.id, limit=5):
+        if complaint.status == SELESAI and complaint.feedback is None:
+            return complaint
+    return None
 
 
 def feedback(ctx: Ctx, body: str) -> None:
@@ -78,6 +94,7 @@ def feedback(ctx: Ctx, body: str) -> None:
             public_note="Pelapor menyatakan masalah belum terselesaikan.",
             reopen_window=timedelta(days=ctx.office.reopen_window_days),
             max_reopens=ctx.office.max_reopens,
+            policy=ctx.rt.policy,
         )
     except MoveRefused as exc:
         complaint.feedback = "belum"

@@ -9,7 +9,7 @@ import copy
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.dialogs import iku_commands, intake, officer, resident, survey
+from bot.dialogs import iku_commands, intake, officer, resident, survey, typed
 from bot.dialogs.context import Ctx, Runtime
 from bot.dialogs.types import Caller, Event
 from storage import people
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 RESIDENT_COMMANDS = {"start", "menu", "batal", "status", "bantuan", "help", "datasaya", "lapor", "survei"}
 OFFICER_COMMANDS = {"kasus", "catat", "daftarkan_grup", "petugas", "ikm", "skm_kertas", "digest",
+                    "tugaskan", "kembalikan",
                     *iku_commands.COMMANDS}
 
 
@@ -46,10 +47,15 @@ def dispatch(ctx: Ctx, state: dict[str, Any], event: Event) -> dict[str, Any]:
         return choice(ctx, state, event)
     if not ctx.caller.private and state.get("flow") != "catatan":
         return state  # group chatter is not for the bot
-    typed = _typed_choice(state, event)
-    if typed is not None:
-        return dialog_choice(ctx, state, event, typed)
+    pressed = _typed_choice(state, event)
+    if pressed is not None:
+        return dialog_choice(ctx, state, event, pressed)
     flow = state.get("flow")
+    bare = typed.bare_command(event) if ctx.caller.private else None
+    if bare is not None and (bare.command in ("batal", "menu") or flow not in FREE_TEXT_FLOWS):
+        return command(ctx, state, bare)
+    if flow not in FREE_TEXT_FLOWS and event.kind == "text" and _answers_solved(ctx, event.text):
+        return state
     if flow == "lapor":
         return intake.step(ctx, state, event, None)
     if flow == survey.FLOW:
@@ -69,12 +75,32 @@ def dispatch(ctx: Ctx, state: dict[str, Any], event: Event) -> dict[str, Any]:
     return state
 
 
+# Flows whose steps take free text: there a bare word is an answer, not a command (but
+# "batal" and "menu" always are commands: nobody describes an incident in one such word).
+FREE_TEXT_FLOWS = {"lapor", survey.FLOW, "catatan"}
+
+
 def _typed_choice(state: dict[str, Any], event: Event) -> str | None:
-    """Typed text that matches a button's label counts as pressing it (WhatsApp, terminal)."""
+    """Typed text that matches a button on screen counts as pressing it: its label in any
+    case and spacing, its number, or an answer word its label starts with (ya, tidak, ...)."""
     if event.kind != "text":
         return None
     offered: dict[str, str] = state.get("offered") or {}
-    return offered.get(event.text.strip().lower())
+    return typed.typed_choice(offered, event.text)
+
+
+def _answers_solved(ctx: Ctx, text: str) -> bool:
+    """A typed "ya"/"belum" answers "Apakah masalah Anda sudah terselesaikan?" for the
+    resident's latest complaint still waiting for that answer (the question came with
+    buttons from an officer's move, so it is not in the resident's dialog state)."""
+    word = typed.answer_word(text)
+    if word is None:
+        return False
+    waiting = resident.awaiting_feedback(ctx)
+    if waiting is None:
+        return False
+    resident.feedback(ctx, f"f:{waiting.id}:{'ya' if word == 'ya' else 'belum'}")
+    return True
 
 
 def command(ctx: Ctx, state: dict[str, Any], event: Event) -> dict[str, Any]:
@@ -104,15 +130,18 @@ def command(ctx: Ctx, state: dict[str, Any], event: Event) -> dict[str, Any]:
         survey.show_ikm(ctx)
         return state
     if name in ("bantuan", "help"):
-        resident.help_text(ctx)
+        if ctx.officer is not None:
+            officer.help_text(ctx)  # the commands of the officer's role
+        else:
+            resident.help_text(ctx)
         return state
     if name == "status":
         return resident.status(ctx, args)
     if name == "datasaya":
         return resident.my_data(ctx)
     if name == "kasus":
-        officer.list_cases(ctx, args)
-        return state
+        listed = officer.list_cases(ctx, args)
+        return listed if listed is not None else state
     if name == "catat":
         if ctx.officer is None:
             ctx.say("bukan_petugas")
@@ -126,6 +155,12 @@ def command(ctx: Ctx, state: dict[str, Any], event: Event) -> dict[str, Any]:
 
         show_digest(ctx)
         return state
+    if name == "tugaskan":
+        officer.assign_command(ctx, args)
+        return state
+    if name == "kembalikan":
+        started = officer.correct_command(ctx, args)
+        return started if started is not None else state
     if name == "daftarkan_grup":
         officer.register_group(ctx)
         return state
@@ -186,5 +221,9 @@ def dialog_choice(ctx: Ctx, state: dict[str, Any], event: Event, value: str) -> 
         return resident.my_data_step(ctx, state, value)
     if flow == survey.FLOW:
         return survey.step(ctx, state, event, value)
+    if flow == "catatan":
+        return officer.note_choice(ctx, state, value)
+    if flow == "kasus":
+        return officer.case_page(ctx, state, value)
     ctx.toast = "Tombol ini sudah tidak berlaku."
     return state

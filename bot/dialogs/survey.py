@@ -17,6 +17,7 @@ import re
 from datetime import date, datetime
 from typing import Any
 
+from bot.dialogs import deferred
 from bot.dialogs.context import Ctx
 from bot.dialogs.intake import parse_date
 from bot.dialogs.types import Choice, Event, kind_name
@@ -258,6 +259,8 @@ def _prompt(ctx: Ctx, state: dict[str, Any]) -> None:
     current, data, office = state["step"], state["data"], ctx.office
     choices = _choices(ctx, state)
     kertas = state.get("mode") == "kertas"
+    # Digits in the survey are scores (1-4, below) or an age, never a button's position.
+    ctx.number_buttons = False
     if current == "persetujuan":
         layanan = office.service_name(data["layanan"]) if data.get("layanan") else None
         ctx.say(
@@ -293,6 +296,7 @@ def _prompt(ctx: Ctx, state: dict[str, Any]) -> None:
 
 def _keep_prompt(ctx: Ctx, state: dict[str, Any]) -> None:
     """Keep the nonce and typed labels of the prompt on screen: nothing about the step changed."""
+    ctx.number_buttons = False
     if state.get("nonce"):
         ctx.nonce = state["nonce"]
     ctx.offered.update(state.get("offered") or {})
@@ -445,6 +449,8 @@ def show_ikm(ctx: Ctx) -> None:
     if ctx.officer is None:
         ctx.say("bukan_petugas")
         return
+    if deferred.defer(ctx, "ikm"):  # built by the delivery, outside the write batch
+        return
     period = current_skm_period(ctx.office, ctx.now)
     summary = skm_summary(ctx.session, ctx.office, period)
     result = summary.result
@@ -480,7 +486,7 @@ def show_ikm(ctx: Ctx) -> None:
         populasi=summary.population,
         cukup=summary.sample_adequate,
         hasil=result,
-        ikm=None if result is None else round_half_up(result.ikm, 3),
+        ikm=None if result is None else result.ikm_shown,  # same rounded figure as the grade
         unsur=unsur_rows,
         layanan=services,
     )

@@ -1,1 +1,1 @@
-# Scheduled work on PTB's JobQueue (the weekly digest).
+# Scheduled work on PTB's JobQueue (the weekly digest, the deadline reminders).

@@ -1,0 +1,99 @@
+# Deadline reminders on PTB's JobQueue: the Trantib group the working day before a deadline,
+# the koordinator officers' private chats once it has passed, the pimpinan chats after the
+# office's escalation interval.
+# Invariants: sent only on working days within the office's reminder hours (office time
+# zone); each (complaint, kind, deadline) is claimed in reminder_claims in the transaction
+# that queues its messages in the outbox (storage/reminders.py), so it goes out once across
+# restarts and processes, and the outbox delivers it. The messages never name the reporter,
+# and a rahasia complaint's say only its ticket, status and deadline outside the koordinator's
+# private chat, as the group card does.
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.cards import DEADLINE_NAMES
+from bot.dialogs.context import Ctx, Runtime
+from bot.dialogs.types import Caller
+from bot.texts import render, status_label
+from kpi.workdays import is_working_day, working_days_between
+from storage import outbox, people, reminders
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+JOB = "pengingat-tenggat"
+EVERY = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Queued:
+    ticket: str
+    kind: str
+    chats: int
+
+
+class ReminderJob:
+    def __init__(self, db: Database, rt: Runtime, clock: Callable[[], datetime]) -> None:
+        self.db = db
+        self.rt = rt
+        self.office = rt.office
+        self.clock = clock
+
+    def schedule(self, job_queue: Any) -> None:
+        job_queue.run_repeating(self._tick, interval=EVERY.total_seconds(), first=60, name=JOB)
+
+    async def _tick(self, _context: object) -> None:
+        try:
+            await asyncio.to_thread(self.run_once)
+        except Exception:  # the next tick tries again; reminders must not stop the bot
+            log.exception("Pengingat tenggat gagal diproses")
+
+    def in_office_hours(self, now: datetime) -> bool:
+        local = now.astimezone(self.rt.tz)
+        return (
+            self.office.reminders_on
+            and is_working_day(local.date(), self.rt.policy.holidays)
+            and self.office.reminder_from <= local.time() < self.office.reminder_until
+        )
+
+    def run_once(self, now: datetime | None = None) -> list[Queued]:
+        now = now or self.clock()
+        if not self.in_office_hours(now):
+            return []
+        today = now.astimezone(self.rt.tz).date()
+        holidays = self.rt.policy.holidays
+        queued: list[Queued] = []
+        with self.db.transaction() as s:
+            ctx = Ctx(self.rt, s, Caller("telegram", "", "", None, "private"), now)
+            group = ctx.trantib_group()
+            coordinators = [str(o.telegram_id) for o in people.list_officers(s)
+                            if o.active and o.role == "koordinator"]
+            leaders = [str(c) for c in dict.fromkeys(self.office.leadership_chats)]
+            targets = {reminders.BESOK: [group] if group else [], reminders.TERLAMBAT: coordinators,
+                       reminders.ESKALASI: leaders}
+            for item in reminders.owed(s, today, holidays, self.office.escalation_days):
+                chats = targets[item.kind]
+                if not chats:
+                    continue  # nobody to tell yet: stays owed until someone is set up
+                if not reminders.claim(s, item, now, len(chats)):
+                    continue  # another process has it
+                c = item.complaint
+                # Full detail (category, desa) only in the koordinator's private chat, or for
+                # a complaint that is not rahasia; never the reporter.
+                detail = item.kind == reminders.TERLAMBAT or not c.rahasia
+                text = render(
+                    "pengingat", jenis=item.kind, c=c, status=status_label(c.status),
+                    batas_nama=DEADLINE_NAMES.get(c.status, ""), rinci=detail,
+                    kategori=self.office.category_name(c.category),
+                    hari=working_days_between(item.due_on, today, holidays),
+                )
+                for chat in chats:
+                    outbox.enqueue(s, "telegram", chat, "text", {"text": text, "buttons": []}, now, c.id)
+                queued.append(Queued(c.ticket, item.kind, len(chats)))
+        if queued:
+            log.info("Pengingat tenggat: %d diantrekan", len(queued))
+        return queued

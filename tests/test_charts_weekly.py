@@ -1,0 +1,50 @@
+# The weekly digest chart: a quiet period gets a sensible count axis (0 upwards, whole
+# numbers), percents with decimal commas, and the legend shows the target as configured.
+from __future__ import annotations
+
+from decimal import Decimal
+
+from matplotlib.axes import Axes
+
+from bot.charts import target_label, weekly_chart, weekly_figure
+
+LABELS = [f"W{i:02d}" for i in range(1, 13)]
+
+
+def tick_texts(ax: Axes) -> list[str]:
+    ax.figure.canvas.draw()  # type: ignore[union-attr]
+    return [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+
+
+def test_a_quiet_period_has_a_whole_number_axis_from_zero() -> None:
+    zeros = [0] * 12
+    fig = weekly_figure(LABELS, zeros, zeros, [None] * 12, Decimal("95.50"), "Sepi")
+    counts, percent = fig.axes
+    assert counts.get_ylim() == (0.0, 5.0)
+    assert tick_texts(counts) == ["0", "1", "2", "3", "4", "5"]
+    bottom, top = percent.get_ylim()
+    assert bottom == 0 and top >= 100
+    texts = tick_texts(percent)
+    assert texts[0] == "0%" and "100%" in texts
+    assert not any("-" in t or "." in t for t in tick_texts(counts) + texts)
+    legend = counts.get_legend()
+    assert legend is not None
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "Masuk", "Selesai", "Tingkat penyelesaian", "Target IKU 4 (95,50%)"]
+
+
+def test_a_busy_period_keeps_whole_numbers_and_room_above_the_highest_bar() -> None:
+    received = [3, 7, 12, 0, 1, 2, 4, 9, 11, 5, 6, 8]
+    resolved = [2, 7, 10, 1, 0, 2, 3, 9, 10, 5, 6, 7]
+    rates = [Decimal("66.67")] + [Decimal(100)] * 11
+    fig = weekly_figure(LABELS, received, resolved, rates, Decimal(90), "Ramai")
+    counts, _ = fig.axes
+    assert counts.get_ylim()[0] == 0 and counts.get_ylim()[1] > 12
+    assert all(t.isdigit() for t in tick_texts(counts))
+    assert weekly_chart(LABELS, received, resolved, rates, Decimal(90), "Ramai").startswith(b"\x89PNG")
+
+
+def test_target_label_keeps_the_configured_decimals() -> None:
+    assert target_label(Decimal("95.50")) == "95,50%"
+    assert target_label(Decimal("95.5")) == "95,5%"
+    assert target_label(Decimal("90")) == "90%"

@@ -1,0 +1,95 @@
+"""A heavy officer report never holds up a resident: /ikm (and /iku) on a large register are
+built by the delivery from a read transaction (bot/dialogs/deferred.py), so a resident's
+/start sent in the same moment, handled in the same write batch, is answered first, in the
+time a /start takes, not in the time the report takes."""
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.dialogs import deferred
+from bot.skm_summary import current_skm_period
+from storage import skm
+from storage.models import OutboxItem
+from tests.e2e import PETUGAS, WARGA, World, start_world, stop_world
+
+pytestmark = pytest.mark.usefixtures("register")
+
+# Large enough that the report takes clearly longer than a /start (about 0.2-1 s here).
+RESPONSES = 100_000
+
+
+async def report_sent(w: World, after: int, timeout: float = 60.0) -> None:
+    """Until the officer's report (its chart, the last message) arrived: on PostgreSQL an
+    item being built is leased, so World.idle does not count it as due."""
+    deadline = time.monotonic() + timeout
+    while not any(o.chat_id == PETUGAS and o.method == "sendPhoto" for o in w.emu.sent[after:]):
+        assert time.monotonic() < deadline, "no report"
+        await asyncio.sleep(0.05)
+    await w.idle()
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    w = await start_world(tmp_path)
+    try:
+        yield w
+    finally:
+        await stop_world(w)
+
+
+def paper_forms(n: int, period: str, today: Any) -> Iterator[dict[str, Any]]:
+    rnd = random.Random(7)
+    at = datetime.now(UTC) - timedelta(hours=1)
+    for _ in range(n):
+        yield {
+            "source": "kertas", "service": rnd.choice(("surat_keterangan", "kk_ktp")), "period": period,
+            "tanggal": today, "answered_at": at, "jenis_kelamin": rnd.choice("LP"), "usia": rnd.randrange(18, 70),
+            **{f"u{i}": rnd.choice((2, 3, 3, 4, 4)) for i in range(1, 10)}, "created_at": at,
+        }
+
+
+async def test_resident_start_is_answered_before_a_heavy_report_sent_with_it(world: World) -> None:
+    w = world
+    office = w.service.rt.office
+    now = datetime.now(UTC)
+    period = current_skm_period(office, now)
+    services = [s.code for s in office.services]
+    with w.service.db.transaction() as s:
+        rows = ({**r, "service": services[i % len(services)]}
+                for i, r in enumerate(paper_forms(RESPONSES, period.code, now.astimezone(w.service.rt.tz).date())))
+        skm.insert_responses(s, rows)
+    await w.say(WARGA, "/start")  # warm-up: imports, connections, the menu template
+    await w.say(PETUGAS, "/ikm")
+    await report_sent(w, 0)
+    mark = len(w.emu.sent)
+
+    # The officer's report first, the resident's /start right behind it: one batch.
+    t0 = time.monotonic()  # the emulator stamps what it receives with time.monotonic()
+    w.emu.send_text(PETUGAS, "/ikm")
+    w.emu.send_text(WARGA, "/start")
+    await report_sent(w, mark)
+    out = w.emu.sent[mark:]
+    order = [(o.chat_id, o.method) for o in out]
+    resident = next(o for o in out if o.chat_id == WARGA)
+    report = next(o for o in out if o.chat_id == PETUGAS and o.method == "sendMessage")
+    assert order[0] == (WARGA, "sendMessage"), order
+    assert "Selamat datang" in (resident.text or ""), resident.text
+    assert f"Responden: {RESPONSES} " in (report.text or ""), report.text
+    assert any(o.chat_id == PETUGAS and o.method == "sendPhoto" for o in out), order
+    # The resident's wait is not the report's: the menu went out while the report was built.
+    resident_wait, report_wait = resident.at - t0, report.at - t0
+    assert resident_wait < report_wait, (resident_wait, report_wait)
+    print(f"resident /start {resident_wait * 1000:.0f} ms, /ikm on {RESPONSES} answers {report_wait * 1000:.0f} ms")
+    # Only a request was written in the batch; the texts were built outside it.
+    with w.service.db.reading() as s:
+        kinds = s.scalars(select(OutboxItem.kind).where(OutboxItem.chat_id == str(PETUGAS))).all()
+    assert deferred.KIND in kinds and "photo" not in kinds
