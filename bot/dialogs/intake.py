@@ -165,6 +165,9 @@ def step(ctx: Ctx, state: dict[str, Any], event: Event, value: str | None) -> di
                     ctx.say("uraian_terlalu_panjang", panjang=len(joined), maks=office.max_description)
                 else:
                     data["uraian"] = joined
+                    ctx.say("lapor_foto", [Choice("Lanjut", "lanjut")], jumlah=len(data["foto"]),
+                            maks=office.max_photos, ditambahkan=True)
+                    return state
             prompt(ctx, state)
             return state
         if event.kind == "text" and event.text.strip():
