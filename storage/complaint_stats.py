@@ -121,6 +121,18 @@ def _changed_since(cutoff: datetime) -> Any:
     )
 
 
+def _last_before(column: Any, cutoff: datetime) -> Any:
+    """SQL: `column` of the complaint's last change before `cutoff` (ties by id)."""
+    return (
+        select(column)
+        .where(StatusChange.complaint_id == Complaint.id, StatusChange.at < cutoff)
+        .order_by(StatusChange.at.desc(), StatusChange.id.desc())
+        .limit(1)
+        .correlate(Complaint)
+        .scalar_subquery()
+    )
+
+
 def status_at(cutoff: datetime | None) -> Any:
     """SQL for a complaint's status as of `cutoff` (None: today's status).
 
@@ -132,14 +144,7 @@ def status_at(cutoff: datetime | None) -> Any:
     if cutoff.tzinfo is None:
         raise ValueError("Batas waktu harus memiliki zona waktu (aware datetime)")
     changed_since = _changed_since(cutoff)
-    last = (
-        select(StatusChange.to_status)
-        .where(StatusChange.complaint_id == Complaint.id, StatusChange.at < cutoff)
-        .order_by(StatusChange.at.desc(), StatusChange.id.desc())
-        .limit(1)
-        .correlate(Complaint)
-        .scalar_subquery()
-    )
+    last = _last_before(StatusChange.to_status, cutoff)
     return case((changed_since, func.coalesce(last, DITERIMA)), else_=Complaint.status)
 
 
@@ -149,14 +154,7 @@ def recorded_on_time(cutoff: datetime | None) -> Any:
     if cutoff is None:
         return null()
     changed_since = _changed_since(cutoff)
-    last = (
-        select(StatusChange.on_time)
-        .where(StatusChange.complaint_id == Complaint.id, StatusChange.at < cutoff)
-        .order_by(StatusChange.at.desc(), StatusChange.id.desc())
-        .limit(1)
-        .correlate(Complaint)
-        .scalar_subquery()
-    )
+    last = _last_before(StatusChange.on_time, cutoff)
     return case((changed_since, last), else_=null())
 
 
@@ -168,14 +166,7 @@ def entered_at(cutoff: datetime | None) -> Any:
     if cutoff is None:
         return today
     changed_since = _changed_since(cutoff)
-    last = (
-        select(StatusChange.at)
-        .where(StatusChange.complaint_id == Complaint.id, StatusChange.at < cutoff)
-        .order_by(StatusChange.at.desc(), StatusChange.id.desc())
-        .limit(1)
-        .correlate(Complaint)
-        .scalar_subquery()
-    )
+    last = _last_before(StatusChange.at, cutoff)
     return case((changed_since, last), else_=today)
 
 

@@ -151,7 +151,7 @@ class Ctx:
         payload: dict[str, Any] = {"text": text, "buttons": [list(b) for b in buttons]}
         if force_reply:
             payload["force_reply"] = True
-        outbox.enqueue(self.session, channel, chat_id, kind, payload, self.now, complaint_id)
+        self.queue(channel, chat_id, kind, payload, complaint_id)
 
     def queue(self, channel: str, chat_id: str | int, kind: str, payload: dict[str, Any], complaint_id: int | None = None) -> None:
         outbox.enqueue(self.session, channel, chat_id, kind, payload, self.now, complaint_id)

@@ -15,7 +15,7 @@
 # - /digest has its own kind ("digest", bot.digest.draw_digest), older than this module.
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -37,22 +37,6 @@ class ReadCtx(Ctx):
     def __init__(self, rt: Runtime, session: Session, caller: Caller, now: datetime) -> None:
         super().__init__(rt, session, caller, now)
         self.out: list[tuple[str, dict[str, Any]]] = []
-
-    def send_to(
-        self,
-        channel: str,
-        chat_id: str | int,
-        text: str,
-        buttons: Sequence[Sequence[Any]] = (),
-        *,
-        force_reply: bool = False,
-        complaint_id: int | None = None,
-        kind: str = "text",
-    ) -> None:
-        payload: dict[str, Any] = {"text": text, "buttons": [list(b) for b in buttons]}
-        if force_reply:
-            payload["force_reply"] = True
-        self.queue(channel, chat_id, kind, payload, complaint_id)
 
     def queue(self, channel: str, chat_id: str | int, kind: str, payload: dict[str, Any],
               complaint_id: int | None = None) -> None:
