@@ -69,20 +69,29 @@ def created_in(session: Session) -> Iterator[list[OutboxItem]]:
         event.remove(session, "pending_to_persistent", collect)
 
 
-def due(session: Session, channel: str, now: datetime, limit: int = 200) -> Sequence[OutboxItem]:
-    """Items to send now, in id order: a chat whose earliest waiting item is still in its
-    backoff sends nothing after that item (per-chat order), other chats are not held back."""
-    pending = (
+def _pending(channel: str) -> tuple[Any, ...]:
+    return (
         OutboxItem.channel == channel,
         OutboxItem.sent_at.is_(None),
         OutboxItem.failed_at.is_(None),
     )
-    waiting = (
+
+
+def _waiting(pending: tuple[Any, ...], now: datetime) -> Any:
+    """Per chat, its earliest item still in backoff (or leased): nothing after it goes."""
+    return (
         select(OutboxItem.chat_id, func.min(OutboxItem.id).label("first_id"))
         .where(*pending, OutboxItem.next_attempt_at > now)
         .group_by(OutboxItem.chat_id)
         .subquery()
     )
+
+
+def due(session: Session, channel: str, now: datetime, limit: int = 200) -> Sequence[OutboxItem]:
+    """Items to send now, in id order: a chat whose earliest waiting item is still in its
+    backoff sends nothing after that item (per-chat order), other chats are not held back."""
+    pending = _pending(channel)
+    waiting = _waiting(pending, now)
     return session.scalars(
         select(OutboxItem)
         .outerjoin(waiting, waiting.c.chat_id == OutboxItem.chat_id)
@@ -103,17 +112,8 @@ def claim_due(
     (another worker's, being claimed or leased meanwhile): so one chat is one worker's at a
     time.
     """
-    pending = (
-        OutboxItem.channel == channel,
-        OutboxItem.sent_at.is_(None),
-        OutboxItem.failed_at.is_(None),
-    )
-    waiting = (
-        select(OutboxItem.chat_id, func.min(OutboxItem.id).label("first_id"))
-        .where(*pending, OutboxItem.next_attempt_at > now)
-        .group_by(OutboxItem.chat_id)
-        .subquery()
-    )
+    pending = _pending(channel)
+    waiting = _waiting(pending, now)
     # The row's own next_attempt_at is checked too: a row whose lease another worker
     # committed while this query waited for it is re-checked, and found not due.
     items = list(
