@@ -86,7 +86,7 @@ def cmd_officers(args: argparse.Namespace) -> int:
         else:
             rows = people.list_officers(s)
             if not rows:
-                print("Belum ada petugas. Tambahkan: sigap petugas tambah --telegram-id ID --name NAMA --role admin")
+                print("Belum ada petugas. Tambahkan: sigap petugas tambah --id-telegram ID --nama NAMA --peran admin")
             for o in rows:
                 print(f"{o.telegram_id}\t{o.role}\t{o.name}{'' if o.active else ' (nonaktif)'}")
     return 0
@@ -148,7 +148,8 @@ def cmd_retention(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     office = load_office(settings.office_file)
-    report = run_retention(open_database(settings), office, _now(), settings.data_dir, dry_run=args.dry_run)
+    report = run_retention(open_database(settings), office, _now(), settings.data_dir, dry_run=args.dry_run,
+                           compact=args.padatkan)
     print(describe(report, dry_run=args.dry_run))
     return 0
 
@@ -200,6 +201,9 @@ def parser() -> argparse.ArgumentParser:
 
     ret = sub.add_parser("retensi", help="hapus data pribadi yang melewati masa simpan (juga berjalan harian)")
     ret.add_argument("--dry-run", action="store_true", help="hanya tampilkan yang akan dihapus")
+    ret.add_argument("--padatkan", action="store_true",
+                     help="PostgreSQL: tulis ulang tabel (VACUUM FULL) agar versi lama data yang dihapus "
+                          "tidak tersisa di berkas basis data; mengunci tabel, jalankan di jam sepi")
     ret.set_defaults(func=cmd_retention)
 
     from bot import cli_skm

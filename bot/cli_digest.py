@@ -1,5 +1,5 @@
 # `sigap digest`: print the weekly digest, or send it now to every target chat.
-# Invariants: --dry-run only reads (it claims nothing and sends nothing); --send goes
+# Invariants: --coba (--dry-run) only reads (it claims nothing and sends nothing); --kirim (--send) goes
 # through the same claims as the scheduled job, so a chat that already has the week's
 # digest does not get it twice, while a digest the job abandoned as too late can be sent by
 # hand. Messages are Indonesian; a mistake the user can fix exits non-zero with the reason.
@@ -25,7 +25,7 @@ def register(sub: Any) -> None:
     mode.add_argument("--dry-run", action="store_true", help="tampilkan ringkasan tanpa mengirim")
     mode.add_argument("--send", action="store_true", help="kirim sekarang ke grup Trantib dan chat pimpinan")
     p.add_argument("--week", help="minggu ISO, mis. 2026-W48 (bawaan: minggu lalu)")
-    p.add_argument("--chart", type=Path, help="dengan --dry-run: simpan grafiknya ke berkas PNG ini")
+    p.add_argument("--chart", type=Path, help="dengan --coba: simpan grafiknya ke berkas PNG ini")
     p.set_defaults(func=cmd_digest)
 
 
@@ -36,7 +36,7 @@ def _week(text: str | None, office: Office, now: datetime) -> Period:
         return default_week(office, now)
     period = parse_period(text)
     if period.kind != "week":
-        raise ValueError(f"--week memerlukan minggu ISO seperti 2026-W48, bukan {text!r}")
+        raise ValueError(f"--minggu memerlukan minggu ISO seperti 2026-W48, bukan {text!r}")
     return period
 
 

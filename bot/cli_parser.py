@@ -12,12 +12,17 @@
 #   Indonesian name (_INDONESIAN: `sigap skm laporan` = `sigap skm report`), shown first in
 #   help; the namespace always gets the name the module registered, so its dispatch on
 #   `args.action == "report"` keeps working whichever name was typed.
+# - Options registered under an English name (_INDONESIAN_OPTIONS: `--period`) get their
+#   Indonesian name (`--periode`) as the primary one: first in usage, the only one in help
+#   and in error messages. The English spelling still works (scripts written before) but is
+#   not shown; the namespace keeps the module's dest (`args.period`).
 # - A usage error prints the usage and one Indonesian line to stderr and exits 2, as argparse
 #   does; no traceback.
 from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
@@ -70,6 +75,73 @@ _INDONESIAN: dict[str, str] = {
 }
 
 
+# English option -> Indonesian option, the primary name wherever the English one is used.
+_INDONESIAN_OPTIONS: dict[str, str] = {
+    "--year": "--tahun",
+    "--period": "--periode",
+    "--week": "--minggu",
+    "--chart": "--grafik",
+    "--dry-run": "--coba",
+    "--send": "--kirim",
+    "--out": "--keluaran",
+    "--output": "--keluaran",
+    "--skip-invalid": "--lewati-salah",
+    "--script": "--skrip",
+    "--telegram-id": "--id-telegram",
+    "--role": "--peran",
+    "--name": "--nama",
+}
+_HIDDEN = "_sigap_hidden"  # the action's option strings that work but are not shown
+
+
+def _hidden(action: argparse.Action) -> set[str]:
+    return getattr(action, _HIDDEN, set())
+
+
+def _localise_options(parser: argparse.ArgumentParser) -> None:
+    """Give this parser's and its subcommands' English options their Indonesian names
+    (idempotent: it runs before every parse and help)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in set(action.choices.values()):
+                _localise_options(sub)
+            continue
+        for english, indonesian in _INDONESIAN_OPTIONS.items():
+            if english not in action.option_strings or english in _hidden(action):
+                continue
+            owner = parser._option_string_actions.get(indonesian)
+            if owner is not None and owner is not action:
+                continue  # the Indonesian name means something else here: leave both alone
+            rest = [o for o in action.option_strings if o not in (english, indonesian)]
+            action.option_strings = [indonesian, *rest, english]
+            parser._option_string_actions[indonesian] = action
+            setattr(action, _HIDDEN, _hidden(action) | {english})
+            if action.metavar is None and action.nargs != 0:
+                action.metavar = indonesian.lstrip("-").replace("-", "_").upper()
+
+
+def _shown(action: argparse.Action) -> argparse.Action:
+    """The action as help and errors present it: without its hidden English names."""
+    hidden = _hidden(action)
+    if not hidden:
+        return action
+    shown = copy.copy(action)
+    shown.option_strings = [o for o in action.option_strings if o not in hidden]
+    return shown
+
+
+class _Formatter(argparse.HelpFormatter):
+    def _format_action_invocation(self, action: argparse.Action) -> str:
+        return super()._format_action_invocation(_shown(action))
+
+
+def _action_name(argument: argparse.Action | None) -> str | None:
+    return _argparse_action_name(None if argument is None else _shown(argument))
+
+
+_argparse_action_name: Any = argparse._get_action_name  # type: ignore[attr-defined]
+
+
 class _SubCommands(argparse._SubParsersAction):  # type: ignore[type-arg]
     """Subcommands that also answer to their Indonesian name (see _INDONESIAN)."""
 
@@ -91,6 +163,9 @@ class _SubCommands(argparse._SubParsersAction):  # type: ignore[type-arg]
             aliases.insert(0, indonesian)
         else:
             indonesian = None
+        if indonesian:
+            # Usage lines name the command as it is shown: `sigap skm laporan`, not `report`.
+            kwargs.setdefault("prog", f"{self._prog_prefix} {indonesian}")
         parser = super().add_parser(name, aliases=aliases, **kwargs)
         for alias in aliases:
             self._canonical[alias] = name
@@ -122,12 +197,12 @@ def _ngettext(singular: str, plural: str, n: int) -> str:
 @contextlib.contextmanager
 def _indonesian() -> Iterator[None]:
     mod: Any = argparse
-    saved = (mod._, mod.ngettext)
-    mod._, mod.ngettext = _gettext, _ngettext
+    saved = (mod._, mod.ngettext, mod._get_action_name)
+    mod._, mod.ngettext, mod._get_action_name = _gettext, _ngettext, _action_name
     try:
         yield
     finally:
-        mod._, mod.ngettext = saved
+        mod._, mod.ngettext, mod._get_action_name = saved
 
 
 def quiet_stdout() -> None:
@@ -151,6 +226,7 @@ class SigapParser(argparse.ArgumentParser):
     """An ArgumentParser whose usage, help and errors are Indonesian."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
         with _indonesian():
             super().__init__(*args, **kwargs)
         self.register("action", "parsers", _SubCommands)
@@ -164,6 +240,7 @@ class SigapParser(argparse.ArgumentParser):
     def parse_known_args(  # type: ignore[override]
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
     ) -> tuple[argparse.Namespace, list[str]]:
+        _localise_options(self)
         with _indonesian():
             return super().parse_known_args(args, namespace)
 
@@ -174,10 +251,12 @@ class SigapParser(argparse.ArgumentParser):
             return super().parse_args(args, namespace)
 
     def format_usage(self) -> str:
+        _localise_options(self)
         with _indonesian():
             return super().format_usage()
 
     def format_help(self) -> str:
+        _localise_options(self)
         with _indonesian():
             return super().format_help()
 

@@ -50,6 +50,8 @@ def register(sub: Any) -> None:
     p = act.add_parser("hapus", help="hapus identitas pelapor sebuah tiket dan isi laporannya yang sudah ditutup")
     p.add_argument("tiket")
     p.add_argument("--petugas", required=True)
+    p.add_argument("--padatkan", action="store_true",
+                   help="PostgreSQL: tulis ulang tabel (VACUUM FULL) agar versi lama data tidak tersisa")
     p.set_defaults(func=cmd_pdp)
 
     p = act.add_parser("samarkan", help="setujui uraian tersamar yang dipakai saat uraian asli dihapus")
@@ -149,7 +151,7 @@ def _by_ticket(args: argparse.Namespace, db: Any, now: datetime) -> int:
             raise LookupError(f"Laporan {ticket} tidak menyimpan pelapor.")
         still_open = erasure.open_complaints_of(s, person.id)
         erased = erasure.erase_person(s, person, now)
-    db.truncate_wal()
+    db.reclaim_erased(compact=args.padatkan)
     _say("pdp_hapus_selesai", tiket=ticket, jumlah=erased, terbuka=still_open)
     return 0
 

@@ -114,7 +114,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if report.errors and not args.skip_invalid:
         print(f"Berkas {path.name}: {len(report.bad_lines)} dari {report.rows} baris salah "
               f"({len(report.errors)} kesalahan); tidak ada yang diimpor. Perbaiki berkasnya, "
-              "atau ulangi dengan --skip-invalid untuk mengimpor baris yang benar saja.",
+              "atau ulangi dengan --lewati-salah untuk mengimpor baris yang benar saja.",
               file=sys.stderr)
         return 1
     if report.bad_lines:

@@ -38,6 +38,7 @@ SETTLED_KEPT = 10_000
 # while the item is queued or in flight here, so a killed process's items are sent by
 # another (or by itself restarted) within this time.
 DEFAULT_LEASE = timedelta(seconds=30)
+BUTTONS_OFF = outbox.BUTTONS_OFF
 
 
 class Retry(Exception):
@@ -59,6 +60,7 @@ class EditTargetGone(Exception):
 class Sender(Protocol):
     async def send_text(self, chat_id: str, text: str, buttons: list[list[Any]], force_reply: bool = False) -> int | None: ...
     async def edit_text(self, chat_id: str, message_id: int, text: str, buttons: list[list[Any]]) -> None: ...
+    async def remove_buttons(self, chat_id: str, message_id: int) -> None: ...
     async def send_photo(self, chat_id: str, path: str, caption: str | None) -> int | None: ...
     async def send_location(self, chat_id: str, latitude: float, longitude: float) -> int | None: ...
 
@@ -401,6 +403,16 @@ class Delivery:
                 except EditTargetGone:
                     pass
             return await sender.send_text(job.chat_id, text, buttons)
+        if job.kind == BUTTONS_OFF:
+            # A prompt whose buttons are spent (the note preview after Kirim / Batal): by the
+            # pressed message's id, or, when the answer was typed, the id the prompt was sent as.
+            target = p.get("message_id") or await asyncio.to_thread(self._sent_as, p.get("outbox_id"))
+            if target:
+                try:
+                    await sender.remove_buttons(job.chat_id, int(target))
+                except EditTargetGone:
+                    pass  # deleted meanwhile: nothing left to tidy
+            return None
         if job.kind == deferred.KIND:
             # A report built here, from a read transaction, outside the write batch.
             first: int | None = None
@@ -420,6 +432,12 @@ class Delivery:
             await sender.send_photo(job.chat_id, str(chart), caption)
             return message_id
         raise Undeliverable(f"jenis pesan tidak dikenal: {job.kind}")
+
+    def _sent_as(self, outbox_id: int | None) -> int | None:
+        if outbox_id is None:
+            return None
+        with self.db.reading() as s:
+            return outbox.sent_message_id(s, int(outbox_id))
 
     def _build_view(self, job: Job) -> list[tuple[str, dict[str, Any]]]:
         try:

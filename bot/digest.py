@@ -167,7 +167,9 @@ def build_digest(
         attention_threshold=office.attention_threshold,
         series=series,
     )
-    text = render("digest", d=content, s=content.skm, kantor=office.name)
+    # The 3 x 24-hour clocks of personal-data requests and breaches, as of now (a section
+    # only while one is running).
+    text = render("digest", d=content, s=content.skm, p=digest_stats.pdp_figures(session, now), kantor=office.name)
     chart = weekly_chart(
         [f"W{w.week.index:02d}" for w in series],
         [w.received for w in series],
@@ -176,8 +178,15 @@ def build_digest(
         target,
         f"{office.name}: pengaduan {CHART_WEEKS} minggu terakhir",
     )
-    caption = f"Pengaduan masuk dan selesai per minggu, {weeks[0].code} s.d. {week.code}; garis: tingkat penyelesaian dan target IKU 4."
+    caption = f"Pengaduan masuk dan selesai per minggu, {_weeks_label(weeks[0], week)}; garis: tingkat penyelesaian dan target IKU 4."
     return Digest(week, content, text, chart, caption)
+
+
+def _weeks_label(first: Period, last: Period) -> str:
+    """"minggu ke-37 s.d. ke-48 2026": the words a reader says, not the ISO codes (2026-W37)."""
+    if first.year == last.year:
+        return f"minggu ke-{first.index} s.d. ke-{last.index} {last.year}"
+    return f"minggu ke-{first.index} {first.year} s.d. ke-{last.index} {last.year}"
 
 
 def default_week(office: Office, now: datetime) -> Period:

@@ -81,6 +81,9 @@ class Office:
     skm_weight: str = "1/9"
     skm_population_default: int = 0
     skm_retention_days: int = 365
+    # A respondent younger than this needs a parent's or guardian's consent (UU 27/2022
+    # Pasal 25); 0 switches the question off.
+    skm_guardian_age: int = 17
     services: tuple[Service, ...] = ()
     # IKU
     bands: tuple[Band, ...] = ()
@@ -238,8 +241,20 @@ def _skm(data: dict[str, Any]) -> dict[str, Any]:
         "skm_weight": weight,
         "skm_population_default": _get(data, "skm.populasi_bawaan", int),
         "skm_retention_days": _get(data, "skm.retensi_hari", int),
+        **_guardian_age(data["skm"]),
         "services": tuple(services),
     }
+
+
+def _guardian_age(section: dict[str, Any]) -> dict[str, Any]:
+    """skm.usia_minimum_tanpa_wali: added later (issue 12), so optional; without it the
+    Office default applies and an older office file keeps working."""
+    if "usia_minimum_tanpa_wali" not in section:
+        return {}
+    age = _get({"skm": section}, "skm.usia_minimum_tanpa_wali", int)
+    if not 0 <= age <= 100:
+        raise OfficeFileError("Berkas kantor: skm.usia_minimum_tanpa_wali harus 0 sampai 100 (0 = tidak ditanyakan).")
+    return {"skm_guardian_age": age}
 
 
 def _iku(data: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,8 @@ from storage.retention import RetentionReport, delete_files, purge
 log = logging.getLogger(__name__)
 
 
-def run_retention(db: Database, office: Office, now: datetime, data_dir: Path, *, dry_run: bool = False) -> RetentionReport:
+def run_retention(db: Database, office: Office, now: datetime, data_dir: Path, *, dry_run: bool = False,
+                  compact: bool = False) -> RetentionReport:
     with db.transaction() as s:
         report = purge(s, office.retention, now, data_dir)
         if dry_run:
@@ -22,14 +23,16 @@ def run_retention(db: Database, office: Office, now: datetime, data_dir: Path, *
     if not dry_run and report.files_to_delete:
         delete_files(report.files_to_delete)
     if not dry_run:
-        db.truncate_wal()
+        # The nightly run VACUUMs (no lock); `compact` rewrites the tables (storage/db.py).
+        db.reclaim_erased(compact=compact)
     if report.total and not dry_run:
         log.info(
             "Retensi: %d identitas dihapus, %d isi laporan pelapor terhapus, %d uraian, %d lokasi, %d catatan, "
-            "%d foto, %d pesan masuk, %d pesan keluar, %d percakapan, %d tautan survei",
+            "%d foto, %d pesan masuk, %d pesan keluar, %d percakapan, %d tautan survei, %d pekerjaan lain survei",
             report.identities_erased, report.erased_reporters_cases, report.descriptions_erased,
             report.locations_erased, report.notes_erased, report.photos_removed, report.inbox_cleared,
             report.outbox_cleared, report.dialogs_dropped, report.survey_links_dropped,
+            report.survey_occupations_erased,
         )
     return report
 
@@ -48,5 +51,6 @@ def describe(report: RetentionReport, *, dry_run: bool) -> str:
         ("pesan keluar", report.outbox_cleared, []),
         ("percakapan terbengkalai", report.dialogs_dropped, []),
         ("tautan survei ke chat", report.survey_links_dropped, []),
+        ("pekerjaan lain (survei)", report.survey_occupations_erased, []),
     ]
     return to_plain(render("retensi_ringkasan", uji=dry_run, baris=rows))

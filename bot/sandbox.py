@@ -106,6 +106,12 @@ class Terminal:
     def show(self, o: Outgoing) -> None:
         if o.method in ("deleteMessage",):
             return
+        if o.method == "editMessageReplyMarkup" and not o.buttons:
+            # Spent buttons taken off (the note preview): nothing new to read, nothing to press.
+            last = self.last_buttons.get(o.chat_id)
+            if last is not None and last[0] == o.message_id:
+                del self.last_buttons[o.chat_id]
+            return
         where = self.chat_name(o.chat_id)
         tag = "diperbarui" if o.is_edit else "bot"
         if o.location:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import sys
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from copy import copy
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
@@ -104,6 +104,28 @@ def _cell(ws: WriteOnlyWorksheet, value: Any, *, bold: bool = False, border: boo
     return c
 
 
+def _cells_as_given(ws: WriteOnlyWorksheet) -> None:
+    """Let ws.append take a row of the cells built by _cell as they are.
+
+    openpyxl first tries each appended item as a value (cell.value = item), which for a cell
+    raises a ValueError whose message formats the cell's repr, and then starts a new cell for
+    the next column: a fifth of the export's time (bench/reports.py). A row with anything
+    else in it still goes through openpyxl's own conversion; if a later openpyxl renames the
+    private hook, this only stops saving time."""
+    convert = ws._values_to_row
+
+    def values_to_row(values: Sequence[Any], row_idx: int) -> Iterator[Cell]:
+        if not all(isinstance(v, Cell) for v in values):
+            yield from convert(values, row_idx)
+            return
+        for col_idx, cell in enumerate(values, 1):
+            cell.column = col_idx
+            cell.row = row_idx
+            yield cell
+
+    ws._values_to_row = values_to_row  # type: ignore[method-assign]
+
+
 def _title_block(ws: WriteOnlyWorksheet, title: str, office: Office, summary: SkmSummary) -> None:
     p = summary.period
     service = office.service_name(summary.service) if summary.service else "Semua layanan"
@@ -128,6 +150,7 @@ def _num(value: Any) -> float | None:
 def _processing_sheet(wb: Workbook, session: Session, office: Office, summary: SkmSummary,
                       progress: bool) -> int:
     ws = wb.create_sheet("Pengolahan")
+    _cells_as_given(ws)
     _widths(ws, [8, 12, 24] + [9] * len(UNSUR) + [14])
     ws.freeze_panes = "D8"
     ws.print_title_rows = "6:7"
@@ -286,6 +309,7 @@ def _profile_sheet(wb: Workbook, session: Session, office: Office, summary: SkmS
 
 def _suggestion_sheet(wb: Workbook, session: Session, office: Office, summary: SkmSummary) -> int:
     ws = wb.create_sheet("Saran")
+    _cells_as_given(ws)
     _widths(ws, [6, 12, 24, 90])
     ws.print_title_rows = "6:6"
     _title_block(ws, "KRITIK DAN SARAN RESPONDEN", office, summary)

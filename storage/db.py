@@ -103,7 +103,7 @@ class Database:
     def truncate_wal(self) -> None:
         """SQLite: copy the WAL into the database file and empty it, so that old page
         versions holding erased text do not linger in it (after erasure and retention).
-        A no-op on PostgreSQL, whose own VACUUM (autovacuum) reclaims dead rows."""
+        A no-op on PostgreSQL: see reclaim_erased."""
         if not self.is_sqlite:
             return
         # On the driver connection: outside a transaction (SQLAlchemy would BEGIN first).
@@ -114,6 +114,29 @@ class Database:
             cur.close()
         finally:
             raw.close()
+
+    # The tables whose rows erasure and retention rewrite or delete (storage/erasure.py,
+    # storage/retention.py): where the old row versions of erased text lie on PostgreSQL.
+    ERASED_TABLES = ("people", "complaints", "photos", "status_history", "inbox", "outbox",
+                     "dialog_states", "cards", "skm_responses")
+
+    def reclaim_erased(self, *, compact: bool = False) -> None:
+        """After erasure or retention, leave no old version of erased text where the
+        database keeps it. SQLite (secure_delete zeroes what a write frees): empty the WAL.
+        PostgreSQL: an UPDATE or DELETE leaves the old row version (the erased name, the
+        description) in the table as a dead tuple. VACUUM makes it unreachable (no query,
+        index or replica sees it) and its space reusable, but the bytes stay in the page
+        until a later row overwrites them; only VACUUM FULL (`compact`) rewrites the table
+        without them, holding an exclusive lock on each table meanwhile (seconds on a large
+        register, so for a quiet hour: `sigap retensi --padatkan`). VACUUM cannot run inside
+        a transaction: autocommit."""
+        if self.is_sqlite:
+            self.truncate_wal()
+            return
+        verb = "VACUUM FULL" if compact else "VACUUM"
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in self.ERASED_TABLES:
+                conn.exec_driver_sql(f"{verb} {table}")
 
     def dispose(self) -> None:
         self.engine.dispose()

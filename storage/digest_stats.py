@@ -22,7 +22,8 @@ from kpi.resolution import ResolutionCounts
 from kpi.workdays import working_days_between
 from storage import complaint_stats
 from storage.lifecycle import DITERUSKAN, DUPLIKAT, OPEN_STATUSES, SELESAI
-from storage.models import Complaint
+from storage.models import Complaint, PdpIncident, PdpRequest
+from storage.pdp import CLOCK as PDP_CLOCK
 
 
 def _tz_name(tz: tzinfo) -> str:
@@ -234,3 +235,38 @@ def weekly_series(session: Session, bounds: Sequence[datetime]) -> list[WeekBuck
         if i is not None:
             resolved[int(i)] = int(total)
     return [WeekBucket(received[i], counted[i], cohort[i], resolved[i]) for i in range(n)]
+
+
+# --- Personal data (UU 27/2022): the 3 x 24-hour clocks, as of `now` ---------------------
+
+
+@dataclass(frozen=True)
+class PdpFigures:
+    open_requests: int
+    overdue_requests: int
+    nearest_due: datetime | None  # of the open requests (the most overdue one when any is)
+    # Breaches discovered in the last 3 x 24 hours whose affected people were not all told
+    # by chat (none queued, or some unreachable: to be told by letter or phone).
+    incidents: int
+    incident_due: datetime | None
+
+    @property
+    def any(self) -> bool:
+        return bool(self.open_requests or self.incidents)
+
+
+def pdp_figures(session: Session, now: datetime) -> PdpFigures:
+    count, overdue, nearest = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((PdpRequest.due_at < now, 1), else_=0)), 0),
+            func.min(PdpRequest.due_at),
+        ).where(PdpRequest.answered_at.is_(None))
+    ).one()
+    incidents, incident_due = session.execute(
+        select(func.count(), func.min(PdpIncident.due_at)).where(
+            PdpIncident.discovered_at >= now - PDP_CLOCK,
+            (PdpIncident.notified_chats == 0) | (PdpIncident.unreachable > 0),
+        )
+    ).one()
+    return PdpFigures(int(count), int(overdue), nearest, int(incidents), incident_due)

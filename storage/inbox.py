@@ -9,8 +9,12 @@
 # when a killed worker's connection drops, and the items are pending again for the others).
 # A chat is held by one worker at a time: held_elsewhere gives the older pending items locked
 # by other workers, and the caller leaves every chat of theirs alone until they commit.
+# external_id is a key, not a record (the payload keeps the channel's id whole): an id longer
+# than its column (WhatsApp's wamids have no documented length and grow past 100 characters)
+# is stored as a fixed-length digest of itself (`key`), the same for every redelivery.
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -18,6 +22,7 @@ from typing import Any, cast
 from sqlalchemy import Table, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from storage.lengths import limit
 from storage.models import DialogState, InboxItem
 
 
@@ -29,12 +34,27 @@ def _insert(session: Session):  # type: ignore[no-untyped-def]
     return insert(cast(Table, InboxItem.__table__))
 
 
+EXTERNAL_ID_LENGTH = limit(InboxItem.external_id) or 100
+_DIGEST_PREFIX = "sha256:"
+
+
+def key(external_id: str) -> str:
+    """The inbox key of a channel's update id: the id itself if it fits the column, else
+    "sha256:" and its digest (71 characters). A channel that looks its fresh items up by key
+    (bot/channels/whatsapp.py) uses this too; `store` applies it to every id it is given."""
+    if len(external_id) <= EXTERNAL_ID_LENGTH:
+        return external_id
+    return _DIGEST_PREFIX + hashlib.sha256(external_id.encode()).hexdigest()
+
+
 def store(
     session: Session, source: str, items: Iterable[tuple[str, dict[str, Any]]], now: datetime
 ) -> int:
-    """Store (external_id, payload) pairs; repeats are ignored. Returns how many were new."""
+    """Store (external_id, payload) pairs; repeats are ignored. Returns how many were new.
+    An id too long for its column is stored as its `key` (a Core INSERT: the length guard of
+    storage/lengths.py does not see it, and PostgreSQL would refuse the whole batch)."""
     rows = [
-        {"source": source, "external_id": ext, "payload": payload, "received_at": now, "attempts": 0}
+        {"source": source, "external_id": key(ext), "payload": payload, "received_at": now, "attempts": 0}
         for ext, payload in items
     ]
     if not rows:

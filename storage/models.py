@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
@@ -325,7 +326,8 @@ class SkmResponse(Base):
     __tablename__ = "skm_responses"
     __table_args__ = (
         UniqueConstraint("respondent_key", "service", "period"),
-        Index("ix_skm_responses_tanggal", "tanggal", "service"),
+        # Covering: the SKM sums of a date range are read from the index alone (0011).
+        Index("ix_skm_responses_tanggal_answers", "tanggal", "service", *(f"u{i}" for i in range(1, 10))),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -337,6 +339,9 @@ class SkmResponse(Base):
     tanggal: Mapped[date] = mapped_column(Date)  # local date of the survey
     answered_at: Mapped[datetime]
     consent_at: Mapped[datetime | None]
+    # The respondent was under the office's age limit and a parent or guardian agreed
+    # (UU 27/2022 Pasal 25); false for adults and for paper forms.
+    persetujuan_wali: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     jenis_kelamin: Mapped[str | None] = mapped_column(String(1))
     usia: Mapped[int | None]
     pendidikan: Mapped[str | None] = mapped_column(String(10))

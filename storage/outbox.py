@@ -232,6 +232,17 @@ def undelivered_for_complaint(session: Session, complaint_id: int) -> Sequence[O
     ).all()
 
 
+# The outbox kind that takes the buttons off a message already sent (payload: its
+# "message_id", or the "outbox_id" of the item it was sent as).
+BUTTONS_OFF = "tombol_lepas"
+
+
+def sent_message_id(session: Session, item_id: int) -> int | None:
+    """The channel's id of the message an outbox item was sent as (None while unsent)."""
+    item = session.get(OutboxItem, item_id)
+    return item.result_message_id if item is not None else None
+
+
 def card_message(session: Session, complaint_id: int, chat_id: str) -> int | None:
     card = session.get(Card, (complaint_id, chat_id))
     return card.message_id if card else None

@@ -1,8 +1,11 @@
-# Officers, dialog state and the values the office sets from chat.
+# Officers, dialog state, the values the office sets from chat, and a resident's own
+# correction of their name and phone (UU 27/2022: the right to correct, from "Data saya").
 # Invariants: one officer per Telegram id; dialog state is keyed by (channel, chat, user) and
-# written in the caller's transaction, together with whatever the dialog step recorded.
+# written in the caller's transaction, together with whatever the dialog step recorded; a
+# name or phone typed by a resident is checked here, before it reaches the Person row.
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -21,6 +24,58 @@ def find_person(session: Session, channel: str, user_id: str) -> Person | None:
     return session.scalars(
         select(Person).where(Person.channel == channel, Person.channel_user_id == user_id)
     ).first()
+
+
+class BadContact(ValueError):
+    """A typed name or phone that cannot be saved; the message says why, in Indonesian."""
+
+
+# Separators people type inside a number: "0812-3456-7890", "0812 3456 7890", "(0812)...".
+_PHONE_SEPARATORS = re.compile(r"[\s\-.()]")
+# An Indonesian mobile number in its national form: 08, then 8 to 11 digits (10-13 in all).
+_MOBILE = re.compile(r"08\d{8,11}")
+PHONE_EXAMPLE = "081234567890"
+NAME_MAX = limit(Person.name)
+
+
+def normalise_phone(text: str) -> str | None:
+    """'0812-3456-7890', '+62 812 3456 7890', '6281234567890' -> '081234567890' (the form
+    officers dial and the intake stores); None if it is not an Indonesian mobile number."""
+    digits = _PHONE_SEPARATORS.sub("", text.strip())
+    if digits.startswith("+62"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("62"):
+        digits = "0" + digits[2:]
+    return digits if _MOBILE.fullmatch(digits) else None
+
+
+def clean_name(text: str) -> str:
+    """A name as typed, with its spacing tidied; refused if empty, without a letter, or
+    longer than the column (refused, not cut: the resident sees what is saved)."""
+    name = " ".join(text.split())
+    if not any(ch.isalpha() for ch in name):
+        raise BadContact("Nama harus berisi huruf.")
+    if NAME_MAX is not None and len(name) > NAME_MAX:
+        raise BadContact(f"Nama terlalu panjang: paling banyak {NAME_MAX} karakter.")
+    return name
+
+
+def clean_phone(text: str) -> str:
+    phone = normalise_phone(text)
+    if phone is None:
+        raise BadContact(
+            f"Nomor telepon tidak dikenali. Tulis nomor HP Indonesia, misalnya {PHONE_EXAMPLE} atau +6281234567890."
+        )
+    return phone  # at most 13 digits: within Person.phone (String(40)) by construction
+
+
+def correct_contact(person: Person, *, name: str | None = None, phone: str | None = None) -> None:
+    """Save a resident's corrected name and/or phone (already cleaned) on their Person row;
+    nothing else is changed or recorded."""
+    if name is not None:
+        person.name = clean_name(name)
+    if phone is not None:
+        person.phone = clean_phone(phone)
 
 
 def officer_by_telegram(session: Session, telegram_id: int) -> Officer | None:

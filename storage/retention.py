@@ -45,6 +45,7 @@ class RetentionReport:
     outbox_cleared: int = 0
     dialogs_dropped: int = 0
     survey_links_dropped: int = 0
+    survey_occupations_erased: int = 0  # "Lainnya" occupation texts of survey answers
     descriptions_erased: int = 0
     locations_erased: int = 0
     notes_erased: int = 0
@@ -58,6 +59,7 @@ class RetentionReport:
         return (
             self.identities_erased + self.photos_removed + self.inbox_cleared
             + self.outbox_cleared + self.dialogs_dropped + self.survey_links_dropped
+            + self.survey_occupations_erased
             + self.descriptions_erased + self.locations_erased + self.notes_erased
             + self.erased_reporters_cases
         )
@@ -197,7 +199,9 @@ def purge(session: Session, policy: RetentionPolicy, now: datetime, data_dir: Pa
             delete(DialogState).where(DialogState.updated_at < cutoff).execution_options(synchronize_session=False)
         )
     )
-    report.survey_links_dropped = skm.forget_respondents(session, now - timedelta(days=policy.survey_link_days))
+    cutoff = now - timedelta(days=policy.survey_link_days)
+    report.survey_links_dropped = skm.forget_respondents(session, cutoff)
+    report.survey_occupations_erased = skm.forget_occupation_texts(session, cutoff)
     return report
 
 

@@ -2,7 +2,8 @@
 # Invariants: one response per respondent per service per period (a unique constraint, so
 # two racing submissions cannot both land); answers are stored by unsur code u1..u9 in the
 # standard form's order; no name, NIK or phone is ever stored, and the chat identity only
-# as an HMAC (respondent_key) that is erased after the retention period.
+# as an HMAC (respondent_key) that is erased after the retention period, together with the
+# free text that could name the person (pekerjaan_lainnya).
 from __future__ import annotations
 
 import hashlib
@@ -17,7 +18,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kpi.skm_questionnaire import UNSUR_CODES
+from storage.lengths import limit
 from storage.models import SkmPopulation, SkmResponse
+
+# The "Lainnya" occupation as typed, at most this long (its column).
+OCCUPATION_TEXT_MAX: int = limit(SkmResponse.pekerjaan_lainnya) or 100
 
 
 class AlreadyAnswered(Exception):
@@ -63,9 +68,11 @@ def record_response(
     now: datetime,
     respondent: str | None = None,
     consent_at: datetime | None = None,
+    guardian_consent: bool = False,
     recorded_by: str | None = None,
 ) -> SkmResponse:
-    """Insert one response. Raises AlreadyAnswered (and changes nothing) on a repeat."""
+    """Insert one response. Raises AlreadyAnswered (and changes nothing) on a repeat.
+    `guardian_consent`: a parent or guardian agreed for a respondent under the age limit."""
     unknown = set(draft.answers) - set(UNSUR_CODES)
     if unknown:
         raise ValueError(f"Unsur tidak dikenal: {sorted(unknown)}")
@@ -80,6 +87,7 @@ def record_response(
         tanggal=draft.tanggal,
         answered_at=now,
         consent_at=consent_at,
+        persetujuan_wali=guardian_consent,
         jenis_kelamin=draft.jenis_kelamin,
         usia=draft.usia,
         pendidikan=draft.pendidikan,
@@ -159,6 +167,18 @@ def forget_respondents(session: Session, answered_before: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def forget_occupation_texts(session: Session, answered_before: datetime) -> int:
+    """Retention: the "Lainnya" occupation is free text that can identify a person in a
+    small kecamatan ("Kepala Desa Sukowiryo"); it goes after the same period as the chat
+    link, on chat and paper answers alike. pekerjaan stays "Lainnya" for the statistics."""
+    result = session.execute(
+        update(SkmResponse)
+        .where(SkmResponse.answered_at < answered_before, SkmResponse.pekerjaan_lainnya.is_not(None))
+        .values(pekerjaan_lainnya=None)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def linked_responses(session: Session, key: str) -> int:
     """How many answers are still linked to this chat identity (for "Data saya")."""
     from sqlalchemy import func
@@ -167,8 +187,9 @@ def linked_responses(session: Session, key: str) -> int:
 
 
 def withdraw_consent(session: Session, key: str) -> int:
-    """The respondent withdraws consent: their linked answers are deleted (UU 27/2022).
-    Answers already unlinked by retention can no longer be told apart and stay."""
+    """The respondent withdraws consent: their linked answers are deleted (UU 27/2022), the
+    "Lainnya" occupation text with them. Answers already unlinked by retention can no longer
+    be told apart and stay (their occupation text went at the same time as the link)."""
     from sqlalchemy import delete
 
     result = session.execute(delete(SkmResponse).where(SkmResponse.respondent_key == key))

@@ -155,20 +155,28 @@ def _count_by(session: Session, column: Any, conditions: list[ColumnElement[bool
 def profile_counts(
     session: Session, first_day: date, last_day: date, service: str | None = None
 ) -> Profile:
-    """Respondents by jenis kelamin, age band, pendidikan and pekerjaan (one GROUP BY each)."""
+    """Respondents by jenis kelamin, age band, pendidikan and pekerjaan: one GROUP BY over the
+    four (a few hundred groups of fixed choices, added up here), so the range is read once,
+    not four times (on SQLite each read fetches every row of the range from the table:
+    seconds a pass for a year of 1M answers, bench/reports.py); and the "Lainnya" texts."""
     where = _where(first_day, last_day, service)
     band = _age_band_sql().label("band")
-    usia = _count_by(session, band, where)
+    keys = (SkmResponse.jenis_kelamin, band, SkmResponse.pendidikan, SkmResponse.pekerjaan)
+    tallies: tuple[dict[str | None, int], ...] = ({}, {}, {}, {})
+    for *values, n in session.execute(select(*keys, func.count()).where(*where).group_by(*keys)):
+        for tally, value in zip(tallies, values, strict=True):
+            tally[value] = tally.get(value, 0) + int(n)
+    jenis_kelamin, usia, pendidikan, pekerjaan = tallies
     # Every band is listed, in order, even when nobody falls in it: the printed table has
     # a fixed set of rows.
     ordered_usia: dict[str | None, int] = {b: usia.get(b, 0) for b in AGE_BANDS}
     if usia.get(None):
         ordered_usia[None] = usia[None]
     return Profile(
-        jenis_kelamin=_count_by(session, SkmResponse.jenis_kelamin, where),
+        jenis_kelamin=jenis_kelamin,
         usia=ordered_usia,
-        pendidikan=_count_by(session, SkmResponse.pendidikan, where),
-        pekerjaan=_count_by(session, SkmResponse.pekerjaan, where),
+        pendidikan=pendidikan,
+        pekerjaan=pekerjaan,
         pekerjaan_lainnya=_count_by(session, SkmResponse.pekerjaan_lainnya,
                                     [*where, SkmResponse.pekerjaan == "Lainnya"]),
     )

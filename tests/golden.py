@@ -80,6 +80,8 @@ class TelegramTranscript:
         to = f"  SIGAP -> {self.chat_name(o.chat_id)}"
         if o.method in ("deleteMessage",):
             return [f"{to} (pesan #{o.message_id} dihapus)"]
+        if o.method == "editMessageReplyMarkup" and not (o.reply_markup or {}).get("inline_keyboard"):
+            return [f"{to} (tombol pesan #{o.message_id} dihapus)"]
         kind = ""
         if o.method.startswith("edit"):
             kind = f" (pesan #{o.message_id} diubah)"
@@ -169,8 +171,10 @@ class WhatsAppTranscript:
         await self._post(f"(lokasi {lat}, {lon})", self.wa.location(self.user, lat, lon))
 
 
-async def start_golden_world(tmp_path: Path, *, whatsapp: bool = False) -> tuple[World, Clock, GraphApiEmulator | None]:
-    clock = Clock(NOW)
+async def start_golden_world(
+    tmp_path: Path, *, whatsapp: bool = False, now: datetime = NOW
+) -> tuple[World, Clock, GraphApiEmulator | None]:
+    clock = Clock(now)
     emu: BotApiEmulator = await start_emulator()
     env: dict[str, str] = {}
     wa = None
@@ -189,7 +193,7 @@ async def start_golden_world(tmp_path: Path, *, whatsapp: bool = False) -> tuple
     service = make_service(emu, tmp_path, clock=clock, env=env)
     with service.db.transaction() as s:
         # A koordinator who is also the admin: decides forwards/duplicates, registers groups.
-        people.add_officer(s, KOORDINATOR, "Rina", "admin", NOW)
+        people.add_officer(s, KOORDINATOR, "Rina", "admin", now)
     await service.start()
     if wa is not None:
         assert service.web is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -56,7 +57,7 @@ def test_usage_errors_are_indonesian(env: Path, capsys: pytest.CaptureFixture[st
     assert "sigap: kesalahan: argumen berikut wajib diisi: PERINTAH" in err
     code, _, err = run_main(["petugas", "tambah", "--telegram-id", "x"], capsys)
     assert code == 2
-    assert "argumen --telegram-id: nilai int tidak sah: 'x'" in err
+    assert "argumen --id-telegram: nilai int tidak sah: 'x'" in err  # the English alias is not named
     code, _, err = run_main(["pengaduan", "hapus-semua"], capsys)
     assert code == 2
     assert "pilihan tidak sah: 'hapus-semua'" in err
@@ -86,7 +87,45 @@ def test_indonesian_and_english_names_run_the_same_command(env: Path, capsys: py
     assert out == "11\tadmin\tBu Sekcam\n12\tpetugas\tBudi\n"
     # The alias reaches a module that dispatches on the English name (cli_skm: report).
     code, _, err = run_main(["skm", "laporan"], capsys)
-    assert code == 2 and "argumen berikut wajib diisi: --period" in err
+    assert code == 2 and "argumen berikut wajib diisi: --periode" in err
+
+
+def test_options_have_indonesian_names_and_english_hidden_aliases(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Help shows only the Indonesian option names, with Indonesian value names.
+    for argv, indonesian, english in (
+        (["skm", "laporan", "--help"], ["--periode PERIODE", "--grafik GRAFIK"], ["--period", "--chart"]),
+        (["digest", "--help"], ["--coba", "--kirim", "--minggu MINGGU", "--grafik GRAFIK"],
+         ["--dry-run", "--send", "--week", "--chart"]),
+        (["iku", "laporan", "--help"], ["--tahun TAHUN"], ["--year"]),
+        (["skm", "qr", "--help"], ["--keluaran KELUARAN"], ["--out"]),
+        (["skm", "impor", "--help"], ["--lewati-salah"], ["--skip-invalid"]),
+        (["sandbox", "--help"], ["--skrip SKRIP"], ["--script"]),
+        (["petugas", "tambah", "--help"], ["--id-telegram ID", "--nama NAMA", "--peran PERAN"],
+         ["--telegram-id", "--name", "--role"]),
+        (["retensi", "--help"], ["--coba"], ["--dry-run"]),
+    ):
+        code, out, _ = run_main(argv, capsys)
+        assert code == 0, argv
+        for name in indonesian:
+            assert name in out, (argv, name, out)
+        for name in english:  # "--period" is a prefix of "--periode": whole names only
+            assert not re.search(re.escape(name) + r"(?![a-z-])", out), (argv, name, out)
+    assert run_main(["skm", "laporan", "--help"], capsys)[1].startswith("penggunaan: sigap skm laporan ")
+    # Both spellings run the same command (scripts written with the English ones keep working).
+    for argv in (["petugas", "tambah", "--id-telegram", "21", "--nama", "Sari", "--peran", "petugas"],
+                 ["petugas", "tambah", "--telegram-id", "22", "--name", "Joko", "--role", "petugas"]):
+        assert run_main(argv, capsys)[0] == 0
+    assert run_main(["petugas", "daftar"], capsys)[1] == "21\tpetugas\tSari\n22\tpetugas\tJoko\n"
+    for argv in (["skm", "laporan", "--periode", "2026-Q4"], ["skm", "report", "--period", "2026-Q4"]):
+        code, out, _ = run_main(argv, capsys)
+        assert code == 0 and "2026" in out, (argv, out)
+    # Errors name the option by its Indonesian name, whichever was typed.
+    code, _, err = run_main(["digest", "--dry-run", "--send"], capsys)
+    assert code == 2 and "argumen --kirim: tidak boleh bersama argumen --coba" in err
+    code, _, err = run_main(["iku", "laporan", "--year"], capsys)
+    assert code == 2 and "argumen --tahun: perlu satu nilai" in err
 
 
 def test_a_missing_file_is_one_line(env: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -166,7 +166,7 @@ async def test_posted_monday_0700_wib_to_group_and_leaders_with_chart(emu: BotAp
             assert "Desa: Jelbuk 1, Panduman 1" in body
             assert "33,33% · target 90%" in body  # 1 of 3 received this year
             assert f"melewati batas waktu: {tickets['terlambat']}" in body
-            assert "IKU-4: 90% · 33,33% · 37,04% Sangat kurang" in body
+            assert "90% · 33,33% · 37,04% Sangat kurang" in body
             assert "<b>" in (text.raw_text or "") and "Kecamatan Jelbuk" in body
             png = emu.file_bytes(photo.message["photo"][-1]["file_id"])
             assert png.startswith(b"\x89PNG")
@@ -343,6 +343,38 @@ def test_sigap_digest_dry_run_prints_indonesian_text(
     db = open_database(load_settings(env_file=None))
     assert claims(db) == {}
     db.dispose()
+
+
+def test_digest_shows_personal_data_requests_only_while_one_is_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.service import open_database
+    from bot.settings import load_settings
+    from storage import pdp
+
+    monkeypatch.setenv("SIGAP_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("SIGAP_OFFICE_FILE", raising=False)
+    db = open_database(load_settings(env_file=None))
+    seed(db)
+    db.dispose()
+    assert cli.main(["digest", "--dry-run", "--week", "2026-W48"]) == 0
+    assert "Permintaan data pribadi" not in capsys.readouterr().out
+
+    db = open_database(load_settings(env_file=None))
+    now = datetime.now(WIB)
+    with db.transaction() as s:
+        pdp.record_request(s, kind="hapus", via="surat", requester="Ibu Sumarni", detail=None,
+                           received_at=now - timedelta(hours=80), recorded_by="uji", now=now)
+        pdp.record_request(s, kind="akses", via="langsung", requester="Pak Slamet", detail=None,
+                           received_at=now - timedelta(hours=1), recorded_by="uji", now=now)
+    db.dispose()
+    assert cli.main(["digest", "--dry-run", "--week", "2026-W48"]) == 0
+    out = capsys.readouterr().out
+    section = out[out.index("🔒 Permintaan data pribadi"):].splitlines()
+    assert section[:2] == ["🔒 Permintaan data pribadi (batas 3 x 24 jam)", "Belum dijawab 2 · terlambat 1"]
+    assert section[2].startswith("Batas terdekat: ") and section[2].endswith(" WIB")
+    assert section[3] == "Rinciannya: /pdp (koordinator, admin)"
+    assert "Sumarni" not in out  # the digest goes to the group and leaders: counts, no names
 
 
 @pytest.fixture

@@ -45,9 +45,15 @@ def buttons(w: World, chat: int) -> list[str]:
     return [label for label, _ in w.last(chat).buttons]
 
 
-async def profile(w: World, user: int) -> None:
-    await w.press(user, "Perempuan")
-    await w.say(user, "35")
+async def profile(w: World, user: int, paper: bool = False) -> None:
+    # A resident is asked the age first (a child's guardian must agree before anything
+    # else); a paper form is typed in the form's own order.
+    if paper:
+        await w.press(user, "Perempuan")
+        await w.say(user, "35")
+    else:
+        await w.say(user, "35")
+        await w.press(user, "Perempuan")
     await w.press(user, "SMA")
     await w.press(user, "Swasta")
 
@@ -71,8 +77,8 @@ async def test_whole_survey_from_the_deep_link_to_the_thanks(world: World) -> No
     assert buttons(w, WARGA) == ["Setuju", "Tidak setuju"]
     before = datetime.now(UTC)
     await w.press(WARGA, "Setuju")
-    # The service came with the link: the next question is already the profile.
-    assert buttons(w, WARGA) == ["Laki-laki", "Perempuan", "⬅️ Kembali"]
+    # The service came with the link: the next question is already the profile, age first.
+    assert "Berapa usia Anda" in (w.last(WARGA).text or "") and buttons(w, WARGA) == ["⬅️ Kembali"]
     await profile(w, WARGA)
     await questions(w, WARGA)
     assert "kritik dan saran" in (w.last(WARGA).text or "")
@@ -123,7 +129,7 @@ async def test_back_refusal_and_bad_input(world: World) -> None:
     data = next(d for label, d in first.buttons if label == "Surat keterangan")
     w.emu.press(WARGA, first.message_id, data or "")
     await w.idle()
-    assert "Jenis kelamin" in (w.last(WARGA).text or "")
+    assert "Berapa usia Anda" in (w.last(WARGA).text or "")
     await profile(w, WARGA)
     w.emu.send_sticker(WARGA)
     await w.idle()
@@ -176,7 +182,7 @@ async def test_paper_form_and_ikm_for_officers(world: World) -> None:
     assert buttons(w, PETUGAS) == ["Hari ini"]  # no consent step: it is on the paper
     await w.press(PETUGAS, "Hari ini")
     await w.press(PETUGAS, "Surat keterangan")
-    await profile(w, PETUGAS)
+    await profile(w, PETUGAS, paper=True)
     await questions(w, PETUGAS, paper=True)
     await w.say(PETUGAS, "Parkir sempit")
     assert "Formulir tersimpan" in (w.last(PETUGAS).text or "")
@@ -198,3 +204,32 @@ async def test_paper_form_and_ikm_for_officers(world: World) -> None:
     assert w.emu.file_bytes(shown[1].photo)[:8] == b"\x89PNG\r\n\x1a\n"
     await w.say(WARGA, "/ikm")
     assert "hanya untuk petugas" in (w.last(WARGA).text or "")
+
+
+async def test_a_minor_needs_a_guardian_and_lainnya_is_written_out(world: World) -> None:
+    w = world
+    await w.say(WARGA, "/start skm_ktp-kk")
+    await w.press(WARGA, "Setuju")
+    await w.say(WARGA, "16 tahun")
+    asked = w.last(WARGA).text or ""
+    assert "di bawah 17 tahun, survei ini memerlukan persetujuan orang tua atau wali" in asked
+    assert buttons(w, WARGA) == ["Orang tua/wali menyetujui", "Berhenti", "⬅️ Kembali"]
+    await w.press(WARGA, "Berhenti")
+    assert "Tidak ada jawaban yang dicatat" in (w.last(WARGA).text or "")
+    assert responses(w) == []
+
+    await w.say(WARGA, "/start skm_ktp-kk")
+    await w.press(WARGA, "Setuju")
+    await w.say(WARGA, "16 tahun")
+    await w.press(WARGA, "Orang tua/wali menyetujui")
+    await w.press(WARGA, "Laki-laki")
+    await w.press(WARGA, "SMP")
+    await w.press(WARGA, "Lainnya")
+    assert (w.last(WARGA).text or "").startswith("Pekerjaan Anda?")
+    await w.say(WARGA, "😀")
+    assert "dengan huruf" in (w.last(WARGA).text or "")
+    await w.say(WARGA, "Pelajar")
+    await questions(w, WARGA)
+    await w.press(WARGA, "Lewati")
+    [row] = responses(w)
+    assert (row.usia, row.persetujuan_wali, row.pekerjaan, row.pekerjaan_lainnya) == (16, True, "Lainnya", "Pelajar")

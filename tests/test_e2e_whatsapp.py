@@ -388,8 +388,8 @@ async def test_survey_over_whatsapp(world: WaWorld) -> None:
     assert "PermenPANRB Nomor 14 Tahun 2017" in (w.wa_last(WA_WARGA).text or "")
     await w.wa_press(WA_WARGA, "Setuju")
     await w.wa_press(WA_WARGA, "Rekomendasi KTP/KK")
+    await w.wa_say(WA_WARGA, "35")  # the age first (a child's guardian is asked before the rest)
     await w.wa_press(WA_WARGA, "Perempuan")
-    await w.wa_say(WA_WARGA, "35")
     await w.wa_press(WA_WARGA, "SMA")
     await w.wa_press(WA_WARGA, "Swasta")
     for n, u in enumerate(UNSUR, 1):

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.e2e import GROUP, KOORDINATOR, PETUGAS, WARGA, World
+from tests.e2e import GROUP, KOORDINATOR, PETUGAS, PIMPINAN, WARGA, World
 from tests.golden import (
     TelegramTranscript,
     WhatsAppTranscript,
@@ -175,8 +176,8 @@ async def test_telegram_survey_typed_and_catat_by_officer(world: World) -> None:
     await t.say(WARGA, "/survei")
     await t.say(WARGA, "setuju")
     await t.say(WARGA, "surat keterangan")
-    await t.say(WARGA, "perempuan")
     await t.say(WARGA, "34 tahun")
+    await t.say(WARGA, "perempuan")
     await t.say(WARGA, "SMA")
     await t.say(WARGA, "Wirausaha")
     for score in "443432344":
@@ -194,3 +195,30 @@ async def test_telegram_survey_typed_and_catat_by_officer(world: World) -> None:
     await t.say(PETUGAS, "tidak rahasia", PETUGAS)
     await t.say(PETUGAS, "kirim", PETUGAS)
     check("telegram_survei_dan_catat", t.lines)
+
+
+async def test_telegram_iku_table_and_digest_for_the_camat(tmp_path: Path) -> None:
+    """What the Camat reads on Monday morning: /iku (the year's table) and /digest (last
+    week's summary and its chart), on a small register made through the dialogs in that week."""
+    tuesday = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # Tuesday of 2026-W48, 09.00 WIB
+    w, clock, wa = await start_golden_world(tmp_path, now=tuesday)
+    try:
+        t = TelegramTranscript(w, NAMES)
+        await _typed_complaint(t, WARGA, "Jelbuk", "Perkelahian antar pemuda di lapangan Jelbuk tadi malam")
+        await _typed_complaint(t, WARGA, "Sukowiryo", "Dua kelompok remaja saling lempar batu di jalan desa Sukowiryo")
+        await t.press(PETUGAS, "Verifikasi", GROUP)
+        clock.set(tuesday + timedelta(days=1))
+        await t.press(PETUGAS, "Tindak lanjuti", GROUP)
+        await t.press(PETUGAS, "Selesai", GROUP)
+        await note(t, PETUGAS, GROUP, "Kedua pihak didamaikan di balai desa bersama Babinsa.")
+        # The register the IKU table reads, entered by the admin (Rina) in her own chat.
+        t.lines.clear()
+        await t.say(KOORDINATOR, "/iku_kegiatan tambah 2026 | Sosialisasi ketertiban umum | 2026-11-20", KOORDINATOR)
+        await t.say(KOORDINATOR, "/iku_kegiatan fasilitasi 1 2026-11-20 | Notulen dan daftar hadir", KOORDINATOR)
+        await t.say(KOORDINATOR, "/iku_sakip 2026 72,5 | 700/12/35.09/2026 | 2026-02-20", KOORDINATOR)
+        clock.set(datetime(2026, 11, 30, 2, 0, tzinfo=UTC))  # Monday 09.00 WIB
+        await t.say(PIMPINAN, "/iku", PIMPINAN)
+        await t.say(PIMPINAN, "/digest", PIMPINAN)
+        check("telegram_iku_dan_ringkasan", t.lines)
+    finally:
+        await stop_golden_world(w, wa)

@@ -181,7 +181,7 @@ def test_digest_shows_one_iku4_value(db: Database, office: Office) -> None:
     assert d.content.year.rate == Decimal("50.00")
     assert iku4.realisation == Decimal(50)
     assert "50,00%" in d.plain and "Belum ada laporan yang dihitung" not in d.plain
-    assert "IKU-4: 90% · 50% · 55,56% Kurang" in d.plain
+    assert "IKU-4 Persentase tingkat penyelesaian laporan dan pelanggaran ketertiban umum serta ketentraman masyarakat\n90% · 50% · 55,56% Kurang" in d.plain
 
 
 def test_cli_report_per_date_and_definition_on_both_databases(

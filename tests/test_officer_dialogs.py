@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from bot.dialogs import router
+from bot.dialogs import deferred, router
 from bot.dialogs.context import Runtime
 from bot.dialogs.types import Caller, Event
 from bot.office import load_office
 from bot.texts import to_plain
-from storage import csv_io, people
+from storage import csv_io, outbox, people
 from storage.complaint_search import CaseQuery, search_complaints
 from storage.complaints import (
     ComplaintDraft,
@@ -50,15 +50,16 @@ class Chats:
                                     (PETUGAS2, "Joko", "petugas")):
                 people.add_officer(s, tid, name, role, NOW)
 
-    def send(self, user: int, event: Event, chat: int | None = None) -> list[dict[str, Any]]:
+    def send(self, user: int, event: Event, chat: int | None = None, message_id: int | None = None) -> list[dict[str, Any]]:
         chat = user if chat is None else chat
-        caller = Caller("telegram", str(chat), str(user), None, "private" if chat > 0 else "group")
+        caller = Caller("telegram", str(chat), str(user), None, "private" if chat > 0 else "group", message_id)
         with self.db.transaction() as s:
             last = s.scalar(select(func.max(OutboxItem.id))) or 0
             ctx = router.handle(self.rt, s, caller, event, self.now)
             self.toast = ctx.toast
             rows = s.scalars(select(OutboxItem).where(OutboxItem.id > last).order_by(OutboxItem.id)).all()
-            return [dict(r.payload, chat=r.chat_id, kind=r.kind) for r in rows]
+            # A request (deferred.KIND, e.g. a /kasus page) as the delivery builds it.
+            return [dict(p, chat=r.chat_id, kind=k) for r in rows for k, p in deferred.expand(self.rt, s, r.kind, r.payload)]
 
     def say(self, user: int, text: str, chat: int | None = None) -> list[dict[str, Any]]:
         if text.startswith("/"):
@@ -66,14 +67,15 @@ class Chats:
             return self.send(user, Event(kind="command", command=head, args=args, text=text), chat)
         return self.send(user, Event(kind="text", text=text), chat)
 
-    def press_data(self, user: int, data: str, chat: int | None = None) -> list[dict[str, Any]]:
-        return self.send(user, Event(kind="choice", data=data), chat)
+    def press_data(self, user: int, data: str, chat: int | None = None, message_id: int | None = None) -> list[dict[str, Any]]:
+        return self.send(user, Event(kind="choice", data=data), chat, message_id)
 
-    def press(self, user: int, label: str, out: list[dict[str, Any]], chat: int | None = None) -> list[dict[str, Any]]:
+    def press(self, user: int, label: str, out: list[dict[str, Any]], chat: int | None = None,
+              message_id: int | None = None) -> list[dict[str, Any]]:
         for o in reversed(out):
             for b in o.get("buttons") or []:
                 if b[0] == label:
-                    return self.press_data(user, b[1], chat)
+                    return self.press_data(user, b[1], chat, message_id)
         raise AssertionError(f"no button {label!r}")
 
     def card_press(self, user: int, cid: int, action: str, chat: int = GROUP) -> list[dict[str, Any]]:
@@ -193,6 +195,46 @@ def test_typed_kirim_and_a_refused_move_is_caught_before_the_preview(chats: Chat
     assert "Pelapor tidak menerima pesan" in text(preview) and "Bukan wewenang kecamatan" in text(preview)
     done = c.say(KOORDINATOR, "kirim", GROUP)  # typing the button's label presses it
     assert c.complaint(walk_in).status == "ditolak" and c.to_reporter(done) == []
+
+
+def _preview(c: Chats, cid: int) -> list[dict[str, Any]]:
+    c.card_press(PETUGAS, cid, "selesaikan")
+    c.say(PETUGAS, "Sudah ditertibkan", GROUP)
+    return c.say(PETUGAS, "-", GROUP)
+
+
+def _buttons_off(out: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [o for o in out if o["kind"] == outbox.BUTTONS_OFF]
+
+
+def test_the_previews_buttons_come_off_once_answered(chats: Chats) -> None:
+    c = chats
+    # Pressed on Telegram: the buttons come off the pressed message, after the answer.
+    preview = _preview(c, file(c, to="ditindaklanjuti"))
+    sent = c.press(PETUGAS, "Kirim", preview, GROUP, message_id=77)
+    assert [o["kind"] for o in sent][-1] == outbox.BUTTONS_OFF
+    assert _buttons_off(sent) == [{"message_id": 77, "chat": str(GROUP), "kind": outbox.BUTTONS_OFF}]
+    assert c.to_reporter(sent)  # the move itself went through
+    # Typed ("batal"): no pressed message, so the preview's own outbox item is named, the one
+    # whose sent message id the delivery reads.
+    preview = _preview(c, file(c, to="ditindaklanjuti"))
+    cancelled = c.say(PETUGAS, "batal", GROUP)
+    assert "Dibatalkan" in text(cancelled)
+    [off] = _buttons_off(cancelled)
+    with c.db.reading() as s:
+        item = s.get(OutboxItem, off["outbox_id"])
+        assert item is not None and item.payload["text"] == preview[-1]["text"]
+        assert "Pratinjau" in item.payload["text"]
+    # Ubah spends the preview too (a new one follows); a stale press removes nothing more.
+    preview = _preview(c, file(c, to="ditindaklanjuti"))
+    again = c.press(PETUGAS, "Ubah", preview, GROUP, message_id=90)
+    assert "catatan penyelesaian" in text(again) and len(_buttons_off(again)) == 1
+    late = c.press(PETUGAS, "Kirim", preview, GROUP, message_id=90)
+    assert _buttons_off(late) == [] and "tidak berlaku" in (c.toast or "")
+    # /batal while the preview is on screen.
+    preview = _preview(c, file(c, to="ditindaklanjuti"))
+    [off] = _buttons_off(c.say(PETUGAS, "/batal", GROUP))
+    assert "outbox_id" in off
 
 
 # -------------------------------------------------------------------------- /kasus search

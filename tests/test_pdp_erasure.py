@@ -26,6 +26,7 @@ from storage.db import Database
 from storage.lifecycle import Actor, transition
 from storage.models import Complaint, InboxItem, OutboxItem, Person, Photo, StatusChange
 from storage.retention import RetentionPolicy, purge
+from tests.pg_pages import compacted_pages, raw_pages
 
 T0 = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 TZ = ZoneInfo("Asia/Jakarta")
@@ -112,7 +113,7 @@ def test_erasure_request_leaves_no_trace_and_iku4_unchanged(db: Database, policy
     with db.transaction() as s:
         person = s.scalars(select(Person).where(Person.channel_user_id == CHAT)).one()
         erase_identity(s, person, T0 + timedelta(days=3))  # what "Hapus identitas" calls
-    db.truncate_wal()
+    db.reclaim_erased()
 
     assert _found(db, tmp_path) == []
     assert not photo.exists()
@@ -155,7 +156,7 @@ def test_open_case_keeps_its_content_until_closed_then_retention_erases_it(
         transition(s, c2, "tolak", ADMIN, T0 + timedelta(days=1), public_note=f"Bukan wewenang; {PHRASE}")
         report = purge(s, RetentionPolicy(), T0 + timedelta(days=2), tmp_path)
     assert report.erased_reporters_cases == 1
-    db.truncate_wal()  # as run_retention does
+    db.reclaim_erased()  # as run_retention does
     assert _found(db, tmp_path) == []
 
 
@@ -222,3 +223,23 @@ def test_office_file_sets_a_period_per_kind(tmp_path: Path) -> None:
     edited.write_text(text_.replace("catatan_hari = 730", "catatan_hari = 0"), encoding="utf-8")
     with pytest.raises(OfficeFileError, match="retensi.catatan_hari harus paling sedikit 1 hari"):
         load_office(edited)
+
+
+def test_compacting_leaves_no_dead_row_version_of_erased_text(
+    db: Database, policy: DeadlinePolicy, tmp_path: Path
+) -> None:
+    """`sigap retensi --padatkan` / `sigap pdp hapus --padatkan`: on PostgreSQL the row
+    versions an erasure replaced stay in the table pages (dead tuples) until VACUUM FULL
+    rewrites the table; on SQLite secure_delete and the WAL truncation already see to it."""
+    _seed(db, policy, tmp_path)
+    with db.transaction() as s:
+        person = s.scalars(select(Person).where(Person.channel_user_id == CHAT)).one()
+        erase_identity(s, person, T0 + timedelta(days=3))
+    if db.is_sqlite:
+        db.reclaim_erased(compact=True)
+        assert _found(db, tmp_path) == []  # the database file and its WAL are under tmp_path
+        return
+    assert _found(db, tmp_path) == []  # no query returns them any more ...
+    assert NAME.encode() in raw_pages(db)  # ... yet the old row version is in the page
+    raw = compacted_pages(db, tuple(s.encode() for s in SECRETS), lambda: db.reclaim_erased(compact=True))
+    assert [secret for secret in SECRETS if secret.encode() in raw] == []

@@ -257,3 +257,29 @@ def test_two_instances_racing_a_takeover_one_winner(db: Database) -> None:
         later = T0 + digest_claims.LEASE + timedelta(seconds=1)
         results = _race(db, lambda d, k, p=period, t=later: claim(d, f"instance-{k}", t, p))
         assert sum(r is not None for r in results) == 1, (period, results)
+
+
+def test_pdp_figures_count_open_requests_and_breaches_still_to_tell(db: Database) -> None:
+    from storage import pdp
+
+    now = wib(2026, 12, 2, 10, 0)
+    with db.transaction() as s:
+        assert digest_stats.pdp_figures(s, now) == digest_stats.PdpFigures(0, 0, None, 0, None)
+        assert not digest_stats.pdp_figures(s, now).any
+        late = pdp.record_request(s, kind="hapus", via="surat", requester="A", detail=None,
+                                  received_at=now - timedelta(hours=80), recorded_by="uji", now=now)
+        pdp.record_request(s, kind="akses", via="langsung", requester="B", detail=None,
+                           received_at=now - timedelta(hours=2), recorded_by="uji", now=now)
+        answered = pdp.record_request(s, kind="akses", via="surat", requester="C", detail=None,
+                                      received_at=now - timedelta(hours=90), recorded_by="uji", now=now)
+        pdp.answer_request(s, answered.id, "dijawab", "uji", now)
+        kw = dict(what="x", occurred_at=None, how="x", affected="x", actions="x", recorded_by="uji", now=now)
+        # Told everyone by chat: not listed; some unreachable, or nobody told: listed; older than 72 h: not.
+        pdp.record_incident(s, discovered_at=now - timedelta(hours=5), notified_chats=3, unreachable=0, **kw)
+        told_some = pdp.record_incident(s, discovered_at=now - timedelta(hours=30), notified_chats=2, unreachable=1, **kw)
+        pdp.record_incident(s, discovered_at=now - timedelta(hours=6), notified_chats=0, unreachable=0, **kw)
+        pdp.record_incident(s, discovered_at=now - timedelta(hours=73), notified_chats=0, unreachable=4, **kw)
+        got = digest_stats.pdp_figures(s, now)
+    assert (got.open_requests, got.overdue_requests, got.incidents) == (2, 1, 2)
+    assert got.nearest_due == late.due_at and got.incident_due == told_some.due_at
+    assert got.any

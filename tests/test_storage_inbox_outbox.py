@@ -2,6 +2,7 @@
 # retries with backoff, per-chat order), cards, dialog state and officers.
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -39,6 +40,38 @@ def test_store_ignores_a_repeated_external_id(db: Database) -> None:
         assert rows[2].payload == {"n": [1, 2]}
         assert rows[2].received_at == NOW + timedelta(seconds=5)
         assert all(r.handled_at is None and r.attempts == 0 for r in rows)
+
+
+# A wamid as WhatsApp sends them ("wamid." and base64 of a protobuf), 130 characters: past
+# the 100 of inbox.external_id. WhatsApp documents no length, and ids have grown.
+LONG_WAMID = "wamid." + base64.b64encode(bytes(range(7, 100))).decode()
+
+
+def test_a_wamid_longer_than_the_column_is_stored_by_its_digest_once(db: Database) -> None:
+    assert len(LONG_WAMID) == 130
+    sibling = LONG_WAMID[:100] + "X" * 30  # the same first 100 characters: another message
+    with db.transaction() as s:
+        # On PostgreSQL the id itself would fail the whole batch (StringDataRightTruncation).
+        assert inbox.store(s, "whatsapp", [(LONG_WAMID, {"id": LONG_WAMID}), ("wamid.short", {})], NOW) == 2
+    with db.transaction() as s:
+        assert inbox.store(s, "whatsapp", [(LONG_WAMID, {"again": True})], NOW) == 0  # redelivered
+        assert inbox.store(s, "whatsapp", [(sibling, {"id": sibling})], NOW) == 1
+    with db.reading() as s:
+        rows = s.scalars(select(InboxItem).order_by(InboxItem.id)).all()
+        keys = [r.external_id for r in rows]
+        assert keys == [inbox.key(LONG_WAMID), "wamid.short", inbox.key(sibling)]
+        assert keys[0].startswith("sha256:") and len(keys[0]) == 71 and keys[0] != keys[2]
+        assert rows[0].payload == {"id": LONG_WAMID}  # the id itself is kept in the payload
+        # claim_batch hands out the key the channel looks its fresh items up by.
+        assert [ext for _, ext, _ in inbox.claim_batch(s, "whatsapp")] == keys
+    # The WhatsApp webhook keys a message so (bot/channels/whatsapp.py).
+    from bot.channels.whatsapp import split_messages
+
+    webhook = {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "contacts": [{"wa_id": "628123"}], "messages": [{"id": LONG_WAMID, "from": "628123", "type": "text"}]}}]}]}
+    [(ext, payload)] = split_messages(webhook)
+    assert ext == keys[0] and payload["entry"][0]["changes"][0]["value"]["messages"][0]["id"] == LONG_WAMID
+    assert inbox.key("wamid.short") == "wamid.short" and inbox.key("x" * 100) == "x" * 100
 
 
 def test_pending_claim_and_mark_failed(db: Database) -> None:

@@ -136,8 +136,8 @@ def consent_and_profile(c: Chats, user: int, service_label: str | None = "Surat 
     c.press(user, "Setuju")
     if service_label:
         c.press(user, service_label)
-    c.press(user, "Perempuan")
     c.say(user, "42")
+    c.press(user, "Perempuan")
     c.press(user, "SMA")
     c.press(user, "Wirausaha")
 
@@ -159,11 +159,12 @@ def test_whole_survey_from_the_menu_records_answers_by_unsur_with_consent(chats:
     out = c.press(WARGA, "Setuju")
     assert labels(out) == [sv.name for sv in c.rt.office.services] + ["⬅️ Kembali"]
     out = c.press(WARGA, "Surat keterangan")
-    assert labels(out) == ["Laki-laki", "Perempuan", "⬅️ Kembali"]
+    # The age first: it decides whether a parent or guardian must agree (UU 27/2022).
+    assert "Berapa usia Anda" in out[-1].text and labels(out) == ["⬅️ Kembali"]
     c.now = NOW + timedelta(minutes=2)
+    out = c.say(WARGA, "42")  # an adult: no guardian question
+    assert labels(out) == ["Laki-laki", "Perempuan", "⬅️ Kembali"]
     out = c.press(WARGA, "Laki-laki")
-    assert "usia" in out[-1].text
-    out = c.say(WARGA, "42")
     assert labels(out) == ["SD", "SMP", "SMA", "D1-D3", "S1", "S2", "S3", "⬅️ Kembali"]
     out = c.say(WARGA, "sma")  # a typed label counts as the press
     assert labels(out) == ["PNS", "TNI", "POLRI", "Swasta", "Wirausaha", "Lainnya", "⬅️ Kembali"]
@@ -208,7 +209,7 @@ def test_deep_link_preselects_the_service_and_unknown_code_falls_back(chats: Cha
     out = c.say(WARGA, "/start skm_ktp-kk")
     assert "Rekomendasi KTP/KK" in out[-1].text and labels(out) == ["Setuju", "Tidak setuju"]
     out = c.press(WARGA, "Setuju")
-    assert labels(out) == ["Laki-laki", "Perempuan", "⬅️ Kembali"]  # no service question
+    assert "Berapa usia Anda" in out[-1].text  # no service question
     c.say(WARGA, "/batal")
     out = c.say(WARGA, "/start skm_tidak-ada")
     assert "Layanan:" not in out[-1].text
@@ -325,14 +326,14 @@ def test_age_is_validated(chats: Chats) -> None:
     c.say(WARGA, "/survei")
     c.press(WARGA, "Setuju")
     c.press(WARGA, "Surat keterangan")
-    c.press(WARGA, "Perempuan")
     before = c.state(WARGA)
     for bad in ("empat puluh", "14", "101", "-5", "3.5", "35 kg", "1000"):
         out = c.say(WARGA, bad)
         assert "angka dari 15 sampai 100 tahun" in out[-1].text, bad
         assert c.state(WARGA) == before
     c.say(WARGA, "15 tahun")  # how the sandbox, which takes bare digits for buttons, sends it
-    assert c.state(WARGA)["step"] == "pendidikan" and c.state(WARGA)["data"]["usia"] == 15
+    # 15 is under the guardian age of the office file (17): the guardian question comes next.
+    assert c.state(WARGA)["step"] == "wali" and c.state(WARGA)["data"]["usia"] == 15
 
 
 def test_typed_digits_answer_questions_but_not_other_steps(chats: Chats) -> None:
@@ -343,8 +344,8 @@ def test_typed_digits_answer_questions_but_not_other_steps(chats: Chats) -> None
     c.say(WARGA, "2")  # the service step takes no digits: a service is not a score
     assert c.state(WARGA) == before
     c.press(WARGA, "Surat keterangan")
-    c.press(WARGA, "Perempuan")
     c.say(WARGA, "30")
+    c.press(WARGA, "Perempuan")
     c.press(WARGA, "S1")
     c.press(WARGA, "PNS")
     for digit in "12341234":
@@ -391,10 +392,10 @@ def test_second_attempt_in_the_same_period_is_refused_politely(chats: Chats) -> 
     assert "sudah mengisi" in out[0].text and "layanan lain" in out[0].text
     assert c.state(WARGA)["step"] == "layanan"
     c.press(WARGA, "Surat keterangan")
-    assert c.state(WARGA)["step"] == "jk"
+    assert c.state(WARGA)["step"] == "usia"
     # Another person, and the same person next period, may answer.
     c.say(WARGA2, "/start skm_ktp-kk")
-    assert labels(c.say(WARGA2, "setuju"))[:2] == ["Laki-laki", "Perempuan"]
+    assert "Berapa usia Anda" in c.say(WARGA2, "setuju")[-1].text
     c.now = datetime(2027, 1, 2, 3, 0, tzinfo=UTC)
     out = c.say(WARGA, "/start skm_ktp-kk")
     assert labels(out) == ["Setuju", "Tidak setuju"]
@@ -432,7 +433,7 @@ def test_a_race_between_two_devices_is_caught_at_the_write(chats: Chats) -> None
     assert len(rows) == 1 and rows[0].u3 is None  # the other device's answer stands
     # The dialog carried on in the same transaction: another service, consent kept.
     c.press(WARGA, "Surat keterangan")
-    assert c.state(WARGA)["step"] == "jk"
+    assert c.state(WARGA)["step"] == "usia"
 
 
 # After a complaint is resolved ----------------------------------------------------------------
@@ -487,7 +488,10 @@ def test_officer_types_in_a_paper_form(chats: Chats) -> None:
     c.press(PETUGAS, "Perempuan")
     c.press(PETUGAS, "Tidak diisi")  # the age was left blank on the paper
     c.press(PETUGAS, "D1-D3")
-    c.press(PETUGAS, "Lainnya")
+    out = c.press(PETUGAS, "Lainnya")
+    assert "Pekerjaan yang ditulis pada formulir?" in out[-1].text
+    assert labels(out) == ["Tidak diisi", "⬅️ Kembali"]
+    c.say(PETUGAS, "Guru ngaji")
     for u in UNSUR[:8]:
         c.press(PETUGAS, u.jawaban[2])
     c.press(PETUGAS, "Tidak diisi")
@@ -498,6 +502,7 @@ def test_officer_types_in_a_paper_form(chats: Chats) -> None:
     assert (row.source, row.respondent_key, row.recorded_by, row.consent_at) == ("kertas", None, "Budi", None)
     assert (row.service, row.period, row.tanggal) == ("perizinan", "2026-Q3", date(2026, 9, 30))
     assert (row.jenis_kelamin, row.usia, row.pendidikan, row.pekerjaan) == ("P", None, "D1-D3", "Lainnya")
+    assert (row.pekerjaan_lainnya, row.persetujuan_wali) == ("Guru ngaji", False)
     assert [getattr(row, f"u{i}") for i in range(1, 10)] == [3] * 8 + [None]
     out = c.press(PETUGAS, "Isi formulir lain")
     assert labels(out) == ["Hari ini", "Sama: 30-09-2026"]

@@ -123,3 +123,12 @@ def test_register_group_in_private_chat_explains_where_to_send_it(chats: Chats) 
         people.add_officer(s, 2009, "Admin", "admin", NOW)
     out = c.say(2009, "/daftarkan_grup")
     assert "harus dikirim di grup Trantib" in out[-1].text and "@sigap_test_bot" in out[-1].text
+
+
+def test_page_buttons_are_typed_without_their_arrows() -> None:
+    from bot.dialogs.typed import choice_keys, typed_choice
+    from bot.dialogs.types import Choice
+
+    offered = choice_keys([Choice("‹ Sebelumnya", "hal:1"), Choice("Berikutnya ›", "hal:3")])
+    assert typed_choice(offered, " berikutnya ") == "hal:3"
+    assert typed_choice(offered, "Sebelumnya") == "hal:1"

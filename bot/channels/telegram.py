@@ -150,6 +150,10 @@ class TelegramSender:
             )
         )
 
+    async def remove_buttons(self, chat_id: str, message_id: int) -> None:
+        # editMessageReplyMarkup without a markup: the inline keyboard goes, the text stays.
+        await self._call(lambda: self.bot.edit_message_reply_markup(chat_id=int(chat_id), message_id=message_id))
+
     async def send_photo(self, chat_id: str, path: str, caption: str | None) -> int | None:
         data = Path(path).read_bytes()
         msg = await self._call(lambda: self.bot.send_photo(int(chat_id), data, caption=caption))

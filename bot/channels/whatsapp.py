@@ -267,6 +267,10 @@ class WhatsAppSender:
         # WhatsApp cannot edit a business message: the new state goes as a new message.
         await self.send_text(chat_id, text, buttons)
 
+    async def remove_buttons(self, chat_id: str, message_id: int) -> None:
+        # A WhatsApp reply button answers once by itself; a sent message cannot be changed.
+        return None
+
     async def send_photo(self, chat_id: str, path: str, caption: str | None) -> int | None:
         if not await self.window_open(chat_id):
             raise Undeliverable("foto tidak dapat dikirim di luar jendela 24 jam WhatsApp")
@@ -289,11 +293,6 @@ class WhatsAppSender:
 # Channel: webhook -> inbox -> dialog ---------------------------------------------------------
 class BadPayload(ValueError):
     pass
-
-
-def _external_id(message_id: str) -> str:
-    # inbox.external_id holds 100 characters; wamids are shorter, but never trust a length.
-    return message_id if len(message_id) <= 100 else "sha256:" + hashlib.sha256(message_id.encode()).hexdigest()
 
 
 def split_messages(data: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -328,7 +327,8 @@ def split_messages(data: Any) -> list[tuple[str, dict[str, Any]]]:
                     "object": data.get("object", "whatsapp_business_account"),
                     "entry": [{"id": entry.get("id"), "changes": [{"field": "messages", "value": one}]}],
                 }
-                rows.append((_external_id(str(msg["id"])), payload))
+                # The inbox's key (a long wamid as its digest): _fresh and the batch look it up so.
+                rows.append((inbox.key(str(msg["id"])), payload))
     return rows
 
 

@@ -3,6 +3,9 @@
 # Invariants: the search, the count and the page are SQL (storage/complaint_search.py); the
 # page buttons carry only "hal:<n>" behind the prompt's nonce, the query itself stays in the
 # dialog state, so a button is short and cannot be forged into another search.
+# A list is built by the delivery, outside the write batch (bot/dialogs/deferred.py, view
+# "kasus"): the step saves the state and the typed forms of every button the page may get,
+# so a typed "berikutnya" on the last page asks for a page past it, shown as the last one.
 from __future__ import annotations
 
 import math
@@ -19,6 +22,7 @@ from storage.models import Complaint
 
 PAGE_SIZE = 10
 QUERY_MAX = 100  # characters of the search kept in the dialog state
+MAX_PAGE = 10**9  # a page number from a button: its offset still fits a 64-bit integer
 _TICKET = re.compile(r"[A-Za-z]{2,8}-\d{4}-\d{1,7}")
 # Words that are not worth a description filter ("kasus di Jelbuk").
 _FILLER = {"di", "dan", "yang", "status", "desa", "kategori"}
@@ -87,9 +91,16 @@ def render_page(
         halaman_terakhir=last,
         cari=query_text.strip(),
     )
+    return text, page_buttons(page, last)
+
+
+def page_buttons(page: int, last: int | None) -> list[Choice]:
+    """The page buttons under page `page` of `last`. With `last` unknown (None: the page is
+    built later, by the delivery), every button the page may get: the step saves their typed
+    forms in the dialog state before the count is known."""
     choices = []
     if page > 1:
         choices.append(Choice("‹ Sebelumnya", f"hal:{page - 1}"))
-    if page < last:
+    if last is None or page < last:
         choices.append(Choice("Berikutnya ›", f"hal:{page + 1}"))
-    return text, choices
+    return choices

@@ -132,7 +132,8 @@ class Ctx:
         self.send_to(
             self.caller.channel,
             self.caller.chat_id,
-            render(template, **values),
+            # The reader's channel, for texts that name a command (bot/templates/perintah.j2).
+            render(template, **{"kanal_pembaca": self.caller.channel, **values}),
             rows,
             force_reply=force_reply,
         )

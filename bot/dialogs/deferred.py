@@ -12,6 +12,9 @@
 #   computed for the time the request was made (`now` travels in the request);
 # - a view only reads: ReadCtx refuses to send to another chat or to queue cards, and the
 #   session it gets is rolled back at the end (storage.db.Database.reading);
+# - a view that draws dialog buttons (the /kasus pages) draws them with the nonce of the step
+#   that asked (it travels in the request): the step saved that nonce in the dialog state,
+#   with the typed forms of the buttons the view may draw, so a press on them is accepted;
 # - /digest has its own kind ("digest", bot.digest.draw_digest), older than this module.
 from __future__ import annotations
 
@@ -55,24 +58,29 @@ def defer(ctx: Ctx, view: str, args: str = "") -> bool:
     caller["message_id"] = None  # a report is a new message, never an edit
     caller["display_name"] = None  # no view needs it: no name kept in the outbox
     ctx.queue(ctx.caller.channel, ctx.caller.chat_id, KIND,
-              {"view": view, "args": args, "caller": caller, "now": ctx.now.isoformat()})
+              {"view": view, "args": args, "caller": caller, "now": ctx.now.isoformat(), "nonce": ctx.nonce})
     return True
 
 
 def _views() -> dict[str, Callable[[Ctx, str], None]]:
     # Imported here: the dialogs import this module.
-    from bot.dialogs import iku_commands, survey
+    from bot.dialogs import iku_commands, officer, survey
 
     def iku(ctx: Ctx, args: str) -> None:
         name, _, rest = args.partition(" ")
         iku_commands.handle(ctx, name, rest)
 
-    return {"ikm": lambda ctx, _args: survey.show_ikm(ctx), "iku": iku}
+    def kasus(ctx: Ctx, args: str) -> None:
+        page, _, query_text = args.partition(" ")
+        officer.show_cases(ctx, query_text, int(page))
+
+    return {"ikm": lambda ctx, _args: survey.show_ikm(ctx), "iku": iku, "kasus": kasus}
 
 
 def build(rt: Runtime, session: Session, payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """The messages (kind, payload) a queued request stands for, read in `session`."""
     ctx = ReadCtx(rt, session, Caller(**payload["caller"]), datetime.fromisoformat(payload["now"]))
+    ctx.nonce = payload.get("nonce") or ctx.nonce  # requests queued before nonces travelled: none
     _views()[payload["view"]](ctx, payload.get("args", ""))
     return ctx.out
 

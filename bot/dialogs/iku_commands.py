@@ -58,8 +58,8 @@ def _say(ctx: Ctx, template: str, **values: Any) -> None:
     ctx.say(template, **{**rep.base_context(), **values})
 
 
-def _recorded(ctx: Ctx, jenis: str, entry: Any, removed: bool = False) -> None:
-    _say(ctx, "iku_tercatat", aksi="hapus" if removed else "catat", jenis=jenis, e=entry)
+def _recorded(ctx: Ctx, jenis: str, entry: Any, removed: bool = False, aksi: str = "catat") -> None:
+    _say(ctx, "iku_tercatat", aksi="hapus" if removed else aksi, jenis=jenis, e=entry)
 
 
 def handle(ctx: Ctx, name: str, args: str) -> None:
@@ -189,6 +189,9 @@ def kegiatan(ctx: Ctx, args: str) -> None:
         tanggal, bukti = _pipes(text, 2, 2)
         done = rep.check_not_future(rep.parse_date(tanggal, "Tanggal pelaksanaan"), ctx.today, "Tanggal pelaksanaan")
         entry = iku.facilitate(ctx.session, rep.parse_id(entry_id), done, bukti, _who(ctx), ctx.now)
+        # A new version of the entry, but to the officer a record of the work, not a correction.
+        _recorded(ctx, "kegiatan", entry, aksi="fasilitasi")
+        return
     elif word == "koreksi":
         entry_id, _, text = rest.strip().partition(" ")
         nama, rencana = _pipes(text, 1, 2)

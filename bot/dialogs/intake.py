@@ -78,7 +78,7 @@ def prompt(ctx: Ctx, state: dict[str, Any]) -> None:
     elif step == "anonim":
         ctx.say("lapor_anonim", [Choice("Sertakan identitas", "tidak"), Choice("Anonim", "ya")])
     elif step == "rahasia":
-        ctx.say("lapor_rahasia", [Choice("Rahasia", "ya"), Choice("Tidak rahasia", "tidak")])
+        ctx.say("lapor_rahasia", [Choice("Rahasia", "ya"), Choice("Tidak rahasia", "tidak")], kantor=office.name)
     elif step == "kanal":
         ctx.say("catat_kanal", [Choice(reg.CHANNELS[c], c) for c in OTHER_CHANNELS])
     elif step == "tanggal":

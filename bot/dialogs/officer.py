@@ -11,10 +11,10 @@ from typing import Any
 
 from markupsafe import Markup
 
-from bot.dialogs import case_list, notify
+from bot.dialogs import case_list, deferred, notify
 from bot.dialogs.context import TRANTIB_GROUP_KEY, Ctx
 from bot.dialogs.types import Choice, Event
-from storage import assignment, people
+from storage import assignment, outbox, people
 from storage import complaints as reg
 from storage.complaint_search import search_complaints
 from storage.lifecycle import MOVES_BY_ACTION, Actor, MoveRefused, StaleMove, preview, transition
@@ -127,16 +127,31 @@ def note_choice(ctx: Ctx, state: dict[str, Any], value: str) -> dict[str, Any]:
     if state.get("langkah") != "pratinjau":
         ctx.toast = "Tombol ini sudah tidak berlaku."
         return state
+    # The answer first, then the spent buttons off: the chat reads in the order it did before.
     if value == "kirim":
-        return apply_move(ctx, state["complaint_id"], state["action"], state["version"],
-                          state.get("umum"), state.get("internal"), {})
-    if value == "ubah":
+        after = apply_move(ctx, state["complaint_id"], state["action"], state["version"],
+                           state.get("umum"), state.get("internal"), {})
+    elif value == "ubah":
         complaint = reg.by_id(ctx.session, state["complaint_id"])
-        if complaint is None:
-            return {}
-        return _ask_public(ctx, {k: v for k, v in state.items() if k not in ("umum", "internal")}, complaint.ticket)
-    ctx.say("petugas_catatan_batal")
-    return {}
+        after = {} if complaint is None else _ask_public(
+            ctx, {k: v for k, v in state.items() if k not in ("umum", "internal", "pratinjau_id")}, complaint.ticket)
+    else:
+        ctx.say("petugas_catatan_batal")
+        after = {}
+    spend_preview(ctx, state)
+    return after
+
+
+def spend_preview(ctx: Ctx, state: dict[str, Any]) -> None:
+    """Kirim / Ubah / Batal answer the preview once: its buttons come off the message, so
+    they do not stay on screen looking pressable. WhatsApp cannot change a sent message."""
+    if ctx.caller.channel == "whatsapp" or state.get("langkah") != "pratinjau":
+        return
+    target: dict[str, Any] = (
+        {"message_id": ctx.caller.message_id} if ctx.caller.message_id else {"outbox_id": state.get("pratinjau_id")}
+    )
+    if target.get("message_id") or target.get("outbox_id"):
+        ctx.queue(ctx.caller.channel, ctx.caller.chat_id, outbox.BUTTONS_OFF, target)
 
 
 def _show_preview(ctx: Ctx, state: dict[str, Any], complaint: Any) -> dict[str, Any]:
@@ -160,16 +175,18 @@ def _show_preview(ctx: Ctx, state: dict[str, Any], complaint: Any) -> dict[str, 
             return {}
         return _ask_public(ctx, state, complaint.ticket)
     ctx.number_buttons = False  # a typed "1" is not a press of Kirim
-    ctx.say(
-        "petugas_pratinjau",
-        [Choice("Kirim", "kirim"), Choice("Ubah", "ubah"), Choice("Batal", "batal")],
-        tiket=complaint.ticket,
-        tindakan=move.label,
-        pesan=Markup(notice) if notice is not None else None,
-        catatan_umum=shown_public,
-        internal=state.get("internal"),
-    )
-    return {**state, "langkah": "pratinjau"}
+    with outbox.created_in(ctx.session) as made:
+        ctx.say(
+            "petugas_pratinjau",
+            [Choice("Kirim", "kirim"), Choice("Ubah", "ubah"), Choice("Batal", "batal")],
+            tiket=complaint.ticket,
+            tindakan=move.label,
+            pesan=Markup(notice) if notice is not None else None,
+            catatan_umum=shown_public,
+            internal=state.get("internal"),
+        )
+        ctx.session.flush()  # the preview's outbox id, for a typed "kirim" to find it by
+    return {**state, "langkah": "pratinjau", "pratinjau_id": made[-1].id if made else None}
 
 
 def _move_fields(needs: str | None, public: str | None) -> tuple[str | None, dict[str, Any]]:
@@ -243,12 +260,26 @@ def list_cases(ctx: Ctx, args: str) -> dict[str, Any] | None:
 
 
 def show_cases(ctx: Ctx, query_text: str, page: int) -> dict[str, Any]:
+    """One page of a /kasus search. In the step only the request for it is queued: the
+    search reads the whole register, so the delivery builds the page outside the write
+    batch (bot/dialogs/deferred.py), with this step's nonce on its buttons. A page past the
+    last (fewer matches since its button was drawn, or "berikutnya" typed on the last page)
+    shows the last one."""
+    state = {"flow": "kasus", "q": query_text, "hal": page}
+    if deferred.defer(ctx, "kasus", f"{page} {query_text}"):
+        # Saved with the state: the typed forms of every button the page may get.
+        ctx.buttons_for(case_list.page_buttons(page, None))
+        return state
     officer = ctx.officer
     query = case_list.parse_query(ctx.office, query_text, officer.id if officer else None)
     rows, total = search_complaints(ctx.session, query, ctx.today, page, case_list.PAGE_SIZE)
+    last = case_list.pages(total)
+    if page > last:
+        page = last
+        rows, total = search_complaints(ctx.session, query, ctx.today, page, case_list.PAGE_SIZE)
     text, choices = case_list.render_page(query_text, rows, total, page, ctx.today)
     ctx.send_to(ctx.caller.channel, ctx.caller.chat_id, text, ctx.buttons_for(choices))
-    return {"flow": "kasus", "q": query_text, "hal": page}
+    return state
 
 
 def case_page(ctx: Ctx, state: dict[str, Any], value: str) -> dict[str, Any]:
@@ -256,7 +287,8 @@ def case_page(ctx: Ctx, state: dict[str, Any], value: str) -> dict[str, Any]:
     if ctx.officer is None or not value.startswith("hal:") or not value[4:].isdigit():
         ctx.toast = "Tombol ini sudah tidak berlaku."
         return state
-    return show_cases(ctx, str(state.get("q") or ""), max(1, int(value[4:])))
+    page = min(max(1, int(value[4:])), case_list.MAX_PAGE)
+    return show_cases(ctx, str(state.get("q") or ""), page)
 
 
 def _assign(ctx: Ctx, complaint_id: int, to: Officer) -> bool:
@@ -362,6 +394,8 @@ OFFICER_HELP: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/skm_kertas", "masukkan formulir survei kertas", _ALL),
     ("/iku", "capaian IKU; /iku_target, /iku_dokumen, /iku_kegiatan, /iku_sakip, /iku_program, /skm_resmi "
              "untuk melihat atau mencatat datanya", _ALL),
+    ("/pdp", "permintaan data pribadi yang belum dijawab, dengan sisa waktu 3 x 24 jam (yang terlambat lebih dulu), "
+             "dan insiden kebocoran data", ("koordinator", "admin")),
     ("/petugas", "daftar, tambah, nonaktifkan petugas", ("admin",)),
     ("/daftarkan_grup", "jadikan grup ini grup Trantib", ("admin",)),
     ("/batal", "batalkan langkah yang sedang berjalan", _ALL),

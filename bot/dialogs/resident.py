@@ -1,7 +1,9 @@
 # What a resident does besides filing: the menu, status and history of their own
-# complaints, the "is it solved?" answer, and their personal data (see and erase).
+# complaints, the "is it solved?" answer, and their personal data (see, correct, erase,
+# withdraw survey consent: the rights of UU 27/2022).
 # Invariants: a resident only ever sees their own complaints, and only public notes;
-# "belum" reopens a complaint once, within the window set in the office file.
+# "belum" reopens a complaint once, within the window set in the office file; a corrected
+# name or phone is saved only after the resident saw exactly what will be saved.
 from __future__ import annotations
 
 from datetime import timedelta
@@ -9,10 +11,10 @@ from typing import Any
 
 from bot.dialogs import notify, survey
 from bot.dialogs.context import Ctx
-from bot.dialogs.types import Choice
+from bot.dialogs.types import Choice, Event
 from bot.texts import render
 from storage import complaints as reg
-from storage import skm
+from storage import people, skm
 from storage.lifecycle import SELESAI, Actor, MoveRefused, transition
 
 MENU = (
@@ -59,8 +61,6 @@ def status(ctx: Ctx, ticket: str) -> dict[str, Any]:
 
 def awaiting_feedback(ctx: Ctx) -> Any:
     """The resident's latest complaint that is selesai and not yet answered "ya"/"belum"."""
-    from storage import people
-
     person = people.find_person(ctx.session, ctx.caller.channel, ctx.caller.user_id)
     if person is None:
         return None
@@ -117,12 +117,14 @@ def my_data(ctx: Ctx) -> dict[str, Any]:
     person = ctx.person
     own = reg.complaints_of(ctx.session, person.id, limit=50)
     answers = skm.linked_responses(ctx.session, _survey_key(ctx))
-    choices = [Choice("Hapus identitas saya", "hapus")]
+    choices = [Choice("Ubah nama", "ubah_nama"), Choice("Ubah nomor telepon", "ubah_telepon"),
+               Choice("Hapus identitas saya", "hapus")]
     if answers:
         choices.append(Choice("Tarik persetujuan survei", "tarik_survei"))
     ctx.say(
         "datasaya",
         [*choices, Choice("Kembali", "kembali")],
+        kantor=ctx.office.name,
         survei=answers,
         kanal=person.channel,
         akun=person.channel_user_id,
@@ -135,6 +137,8 @@ def my_data(ctx: Ctx) -> dict[str, Any]:
 
 
 def my_data_step(ctx: Ctx, state: dict[str, Any], value: str | None) -> dict[str, Any]:
+    if state.get("step") == "lihat" and value in ("ubah_nama", "ubah_telepon"):
+        return _ask_correction(ctx, value.removeprefix("ubah_"))
     if state.get("step") == "lihat" and value == "hapus":
         ctx.say("datasaya_konfirmasi", [Choice("Ya, hapus", "yakin"), Choice("Tidak", "kembali")])
         return {"flow": "datasaya", "step": "konfirmasi"}
@@ -151,5 +155,56 @@ def my_data_step(ctx: Ctx, state: dict[str, Any], value: str | None) -> dict[str
         return {}
     if value == "kembali":
         return menu(ctx)
+    ctx.say("pilih_tombol")
+    return state
+
+
+# Correcting the name or phone (the right to correct, UU 27/2022): its own flow because its
+# step takes free text (router FREE_TEXT_FLOWS). "tulis" waits for the value, "periksa"
+# shows exactly what will be saved with Simpan / Batal; Batal leaves the row as it was.
+CORRECTION_FLOW = "ubah_data"
+_FIELDS = {"nama": ("name", people.clean_name), "telepon": ("phone", people.clean_phone)}
+
+
+def _ask_correction(ctx: Ctx, field: str, error: str | None = None) -> dict[str, Any]:
+    ctx.number_buttons = False  # digits typed here are a phone number, not a press of Batal
+    ctx.say("datasaya_ubah", [Choice("Batal", "batal")], bagian=field, galat=error,
+            maks=people.NAME_MAX, contoh=people.PHONE_EXAMPLE)
+    return {"flow": CORRECTION_FLOW, "field": field, "step": "tulis"}
+
+
+def correction_text(ctx: Ctx, state: dict[str, Any], event: Event) -> dict[str, Any]:
+    """A typed name or phone (at either step: a new text replaces the one being checked)."""
+    field = state.get("field")
+    if field not in _FIELDS:
+        return menu(ctx)
+    if event.kind != "text":
+        return _ask_correction(ctx, field)
+    attribute, clean = _FIELDS[field]
+    try:
+        value = clean(event.text)
+    except people.BadContact as exc:
+        return _ask_correction(ctx, field, str(exc))
+    ctx.say("datasaya_ubah_periksa", [Choice("Simpan", "simpan"), Choice("Batal", "batal")],
+            bagian=field, nilai=value, lama=getattr(ctx.person, attribute))
+    return {"flow": CORRECTION_FLOW, "field": field, "step": "periksa", "nilai": value}
+
+
+def correction_choice(ctx: Ctx, state: dict[str, Any], value: str) -> dict[str, Any]:
+    field = state.get("field")
+    if value == "batal" or field not in _FIELDS:
+        ctx.say("datasaya_ubah_batal")
+        return {}
+    if value == "simpan" and state.get("step") == "periksa":
+        new = str(state.get("nilai") or "")
+        try:
+            if field == "nama":
+                people.correct_contact(ctx.person, name=new)
+            else:
+                people.correct_contact(ctx.person, phone=new)
+        except people.BadContact as exc:  # checked when typed; the rule may have changed since
+            return _ask_correction(ctx, field, str(exc))
+        ctx.say("datasaya_ubah_tersimpan", bagian=field, nilai=new)
+        return {}
     ctx.say("pilih_tombol")
     return state

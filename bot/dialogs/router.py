@@ -9,7 +9,7 @@ import copy
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.dialogs import iku_commands, intake, officer, resident, survey, typed
+from bot.dialogs import iku_commands, intake, officer, pdp_requests, resident, survey, typed
 from bot.dialogs.context import Ctx, Runtime
 from bot.dialogs.types import Caller, Event
 from storage import people
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 RESIDENT_COMMANDS = {"start", "menu", "batal", "status", "bantuan", "help", "datasaya", "lapor", "survei"}
 OFFICER_COMMANDS = {"kasus", "catat", "daftarkan_grup", "petugas", "ikm", "skm_kertas", "digest",
-                    "tugaskan", "kembalikan",
+                    "tugaskan", "kembalikan", "pdp",
                     *iku_commands.COMMANDS}
 
 
@@ -62,6 +62,8 @@ def dispatch(ctx: Ctx, state: dict[str, Any], event: Event) -> dict[str, Any]:
         return survey.step(ctx, state, event, None)
     if flow == "catatan":
         return officer.note_step(ctx, state, event)
+    if flow == resident.CORRECTION_FLOW:
+        return resident.correction_text(ctx, state, event)
     if flow == "status" and event.kind == "text":
         return resident.status(ctx, event.text)
     if event.kind == "photo":
@@ -77,7 +79,7 @@ def dispatch(ctx: Ctx, state: dict[str, Any], event: Event) -> dict[str, Any]:
 
 # Flows whose steps take free text: there a bare word is an answer, not a command (but
 # "batal" and "menu" always are commands: nobody describes an incident in one such word).
-FREE_TEXT_FLOWS = {"lapor", survey.FLOW, "catatan"}
+FREE_TEXT_FLOWS = {"lapor", survey.FLOW, "catatan", resident.CORRECTION_FLOW}
 
 
 def _typed_choice(state: dict[str, Any], event: Event) -> str | None:
@@ -109,13 +111,15 @@ def command(ctx: Ctx, state: dict[str, Any], event: Event) -> dict[str, Any]:
     if name == "batal":
         if state or private:
             ctx.say("lapor_batal")
+        if state.get("flow") == "catatan":
+            officer.spend_preview(ctx, state)  # a preview on screen: its buttons are spent too
         return {}
     if not private and name not in OFFICER_COMMANDS:
         return state  # a resident command typed in the group: not ours to answer there
     if name in ("start", "menu"):
         if args.startswith("kasus_"):
-            officer.list_cases(ctx, args[len("kasus_"):])
-            return {}
+            # The list's state too, so its page buttons (drawn with this step's nonce) work.
+            return officer.list_cases(ctx, args[len("kasus_"):]) or {}
         if args == "skm" or args.startswith("skm_"):
             # Deep link from a service counter's QR code: skm_<service code> preselects it.
             return survey.start(ctx, args[len("skm_"):] or None)
@@ -163,6 +167,9 @@ def command(ctx: Ctx, state: dict[str, Any], event: Event) -> dict[str, Any]:
         return started if started is not None else state
     if name == "daftarkan_grup":
         officer.register_group(ctx)
+        return state
+    if name == "pdp":
+        pdp_requests.list_requests(ctx)
         return state
     if name == "petugas":
         officer.add_officer(ctx, args)
@@ -219,6 +226,8 @@ def dialog_choice(ctx: Ctx, state: dict[str, Any], event: Event, value: str) -> 
         return resident.status(ctx, value)
     if flow == "datasaya":
         return resident.my_data_step(ctx, state, value)
+    if flow == resident.CORRECTION_FLOW:
+        return resident.correction_choice(ctx, state, value)
     if flow == survey.FLOW:
         return survey.step(ctx, state, event, value)
     if flow == "catatan":

@@ -3,6 +3,9 @@
 # Invariants:
 # - nothing is asked before explicit consent, and nothing is recorded without it; the
 #   consent time travels in the dialog state and is stored with the answers (UU 27/2022);
+# - a resident's age is the first profile question: under the office's limit
+#   (skm.usia_minimum_tanpa_wali) the survey goes on only once a parent or guardian agrees,
+#   which is stored with the answers; "Berhenti" there ends it and records nothing;
 # - no name, NIK or phone is asked, and the resident's Person row is never touched: the
 #   chat identity reaches the register only as storage.skm.respondent_key (an HMAC);
 # - answers are kept by unsur code u1..u9 in the standard form's order (kpi.skm_questionnaire);
@@ -29,20 +32,30 @@ from kpi.skm_questionnaire import PEKERJAAN, PENDIDIKAN, UNSUR, UNSUR_BY_CODE, U
 from storage import skm
 
 FLOW = "skm"
-PROFILE = ("jk", "usia", "pendidikan", "pekerjaan")
+# The age first for residents, so that a child's guardian is asked before anything else is;
+# a paper form is typed in the form's own order. "wali" (guardian consent) and "lainnya"
+# (the occupation as free text) are asked only when the answer before calls for them.
+KERTAS_PROFILE = ("jk", "usia", "pendidikan", "pekerjaan", "lainnya")
+WARGA_PROFILE = ("usia", "wali", "jk", "pendidikan", "pekerjaan", "lainnya")
 QUESTIONS = UNSUR_CODES  # u1..u9, the standard form's order
-WARGA_STEPS = ("persetujuan", "layanan", *PROFILE, *QUESTIONS, "saran")
-KERTAS_STEPS = ("tanggal", "layanan", *PROFILE, *QUESTIONS, "saran")
+WARGA_STEPS = ("persetujuan", "layanan", *WARGA_PROFILE, *QUESTIONS, "saran")
+KERTAS_STEPS = ("tanggal", "layanan", *KERTAS_PROFILE, *QUESTIONS, "saran")
+OTHER_OCCUPATION = "Lainnya"
 COMPLAINT_SERVICE = "pengaduan"
 BACK = Choice("⬅️ Kembali", "kembali")
 SKIP_BLANK = Choice("Tidak diisi", "kosong")  # paper forms only: a field left blank
 JENIS_KELAMIN = (("L", "Laki-laki"), ("P", "Perempuan"))
-USIA_MIN, USIA_MAX = 15, 100
+USIA_MIN, USIA_MAX = 15, 100  # outside: refused as a typing mistake, on paper forms too
 SARAN_MAX = 1000
 PERIOD_WORDS = {"quarter": "triwulan", "semester": "semester", "year": "tahun"}
 # "35" or "35 tahun": the sandbox reads a bare number as a button number, so the unit
 # written after it is what lets an age through there.
 _AGE = re.compile(r"(\d{1,3})(?:\s*(?:tahun|thn|th)\.?)?", re.IGNORECASE)
+# An occupation names something in words: emoji, digits or punctuation alone are asked again.
+_LETTER = re.compile(r"[^\W\d_]")
+# Typed answers to the guardian question, besides its button labels: it reads as a yes/no
+# question ("Apakah orang tua/wali Anda menyetujui ...?").
+_GUARDIAN_WORDS = {"ya": "wali_setuju", "setuju": "wali_setuju", "tidak": "berhenti", "tidak setuju": "berhenti"}
 
 
 # Entry points ------------------------------------------------------------------------------
@@ -136,6 +149,20 @@ def step(ctx: Ctx, state: dict[str, Any], event: Event, value: str | None) -> di
             ctx.say("skm_usia_salah", teks=text[:20], minimum=USIA_MIN, maksimum=USIA_MAX)
             return state
         data["usia"] = int(age.group(1))
+        # Decided when the age is given, so a corrected age asks (or skips) the guardian anew.
+        data["perlu_wali"] = mode == "warga" and data["usia"] < ctx.office.skm_guardian_age
+        data.pop("wali_setuju", None)
+        return _advance(ctx, state)
+    if current == "lainnya" and value is None:
+        if event.kind != "text":
+            return _refuse(ctx, state, event)
+        text = " ".join(event.text.split())
+        if not _LETTER.search(text) or len(text) > skm.OCCUPATION_TEXT_MAX:
+            _keep_prompt(ctx, state)
+            too_long = len(text) if len(text) > skm.OCCUPATION_TEXT_MAX else None
+            ctx.say("skm_pekerjaan_lainnya_salah", panjang=too_long, maks=skm.OCCUPATION_TEXT_MAX)
+            return state
+        data["pekerjaan_lainnya"] = text
         return _advance(ctx, state)
     if current == "saran" and value is None:
         if event.kind != "text" or not event.text.strip():
@@ -167,6 +194,12 @@ def step(ctx: Ctx, state: dict[str, Any], event: Event, value: str | None) -> di
             ctx.say("skm_tidak_setuju")
             return {}
         data["consent_at"] = ctx.now.isoformat()
+    elif current == "wali" and value in ("wali_setuju", "berhenti"):
+        if value == "berhenti":
+            # Nothing was written yet; dropping the state drops the age and consent time too.
+            ctx.say("skm_wali_berhenti")
+            return {}
+        data["wali_setuju"] = True
     elif current == "tanggal" and value in ("hari_ini", "sama"):
         if value == "sama" and not data.get("tanggal_lalu"):
             return _refuse(ctx, state, event)
@@ -183,6 +216,10 @@ def step(ctx: Ctx, state: dict[str, Any], event: Event, value: str | None) -> di
         data["pendidikan"] = None if blank_ok else value
     elif current == "pekerjaan" and (value in PEKERJAAN or blank_ok):
         data["pekerjaan"] = None if blank_ok else value
+        if data["pekerjaan"] != OTHER_OCCUPATION:
+            data.pop("pekerjaan_lainnya", None)
+    elif current == "lainnya" and blank_ok:
+        data["pekerjaan_lainnya"] = None
     elif current == "usia" and blank_ok:
         data["usia"] = None
     elif current in QUESTIONS and (value in ("1", "2", "3", "4") or blank_ok):
@@ -198,23 +235,39 @@ def step(ctx: Ctx, state: dict[str, Any], event: Event, value: str | None) -> di
 
 
 def _steps(state: dict[str, Any]) -> tuple[str, ...]:
+    data = state["data"]
+    skipped = set()
+    if not data.get("perlu_wali"):
+        skipped.add("wali")
+    if data.get("pekerjaan") != OTHER_OCCUPATION:
+        skipped.add("lainnya")
     if state.get("mode") == "kertas":
-        return KERTAS_STEPS
-    if state["data"].get("preset"):
-        return tuple(s for s in WARGA_STEPS if s != "layanan")
-    return WARGA_STEPS
+        steps = KERTAS_STEPS
+    else:
+        steps = WARGA_STEPS
+        if data.get("preset"):
+            skipped.add("layanan")
+    return tuple(s for s in steps if s not in skipped)
 
 
 def _advance(ctx: Ctx, state: dict[str, Any]) -> dict[str, Any]:
     steps = _steps(state)
-    state["step"] = steps[steps.index(state["step"]) + 1]
+    nxt = steps[steps.index(state["step"]) + 1]
+    if state.get("mode") != "kertas" and "perlu_wali" not in state["data"] and steps.index(nxt) > steps.index("usia"):
+        # A survey begun before the age came first and decided the guardian question (a
+        # stored dialog state): ask the age now, so a child's guardian is still asked.
+        nxt = "usia"
+    state["step"] = nxt
     _prompt(ctx, state)
     return state
 
 
 def _back(ctx: Ctx, state: dict[str, Any]) -> dict[str, Any]:
     steps = _steps(state)
-    state["step"] = steps[max(0, steps.index(state["step"]) - 1)]
+    prev = steps[max(0, steps.index(state["step"]) - 1)]
+    # Back from the first question after the guardian's answer goes to the age itself:
+    # that is what a person going back wants to change.
+    state["step"] = "usia" if prev == "wali" else prev
     _prompt(ctx, state)
     return state
 
@@ -224,6 +277,8 @@ def _choices(ctx: Ctx, state: dict[str, Any]) -> list[Choice]:
     current, data, mode = state["step"], state["data"], state.get("mode", "warga")
     if current == "persetujuan":
         return [Choice("Setuju", "setuju"), Choice("Tidak setuju", "tidak")]
+    if current == "wali":
+        return [Choice("Orang tua/wali menyetujui", "wali_setuju"), Choice("Berhenti", "berhenti"), BACK]
     if current == "lagi":
         return [Choice("Isi formulir lain", "lagi"), Choice("Selesai", "selesai")]
     if current == "tanggal":
@@ -248,7 +303,7 @@ def _choices(ctx: Ctx, state: dict[str, Any]) -> list[Choice]:
         options = [Choice("Lewati", "lewati")]
     else:
         options = []
-    if mode == "kertas" and current in (*PROFILE, *QUESTIONS):
+    if mode == "kertas" and current in (*KERTAS_PROFILE, *QUESTIONS):
         options.append(SKIP_BLANK)
     if current != _steps(state)[0]:
         options.append(BACK)
@@ -279,10 +334,15 @@ def _prompt(ctx: Ctx, state: dict[str, Any]) -> None:
         ctx.say("skm_jenis_kelamin", choices, kertas=kertas)
     elif current == "usia":
         ctx.say("skm_usia", choices, minimum=USIA_MIN, maksimum=USIA_MAX, kertas=kertas)
+    elif current == "wali":
+        ctx.say("skm_wali", choices, batas=office.skm_guardian_age)
+        ctx.offered.update(_GUARDIAN_WORDS)
     elif current == "pendidikan":
         ctx.say("skm_pendidikan", choices, kertas=kertas)
     elif current == "pekerjaan":
         ctx.say("skm_pekerjaan", choices, kertas=kertas)
+    elif current == "lainnya":
+        ctx.say("skm_pekerjaan_lainnya", choices, maks=skm.OCCUPATION_TEXT_MAX, kertas=kertas)
     elif current in QUESTIONS:
         unsur = UNSUR_BY_CODE[current]
         ctx.say("skm_pertanyaan", choices, nomor=QUESTIONS.index(current) + 1, jumlah=len(QUESTIONS), unsur=unsur)
@@ -312,6 +372,8 @@ def _refuse(ctx: Ctx, state: dict[str, Any], event: Event) -> dict[str, Any]:
         expected = f"Ketik usia Anda dalam angka ({USIA_MIN}-{USIA_MAX})."
     elif current == "saran":
         expected = "Tulis kritik dan saran dengan teks, atau pilih Lewati."
+    elif current == "lainnya":
+        expected = "Tulis pekerjaan Anda dengan teks, misalnya Petani."
     elif current == "tanggal":
         expected = "Ketik tanggal (HH-BB-TTTT) atau pilih Hari ini."
     else:
@@ -378,7 +440,7 @@ def _other_service_step(ctx: Ctx, state: dict[str, Any], value: str | None) -> d
     if state["data"].get("consent_at"):
         # Consent was given minutes ago for the same survey: do not ask again.
         data["consent_at"] = state["data"]["consent_at"]
-        new = {"flow": FLOW, "mode": "warga", "step": "jk", "data": data}
+        new = {"flow": FLOW, "mode": "warga", "step": WARGA_PROFILE[0], "data": data}
     else:
         new = {"flow": FLOW, "mode": "warga", "step": "persetujuan", "data": data}
     _prompt(ctx, new)
@@ -397,6 +459,12 @@ def _finish(ctx: Ctx, state: dict[str, Any]) -> dict[str, Any]:
         # A paper form counts in the period of the day it was filled in, not of the typing.
         period = period_of_date(ctx.office.skm_period, tanggal)
     else:
+        if "perlu_wali" not in data or (data["perlu_wali"] and not data.get("wali_setuju")):
+            # A child's answer without the guardian's consent must never be stored: a dialog
+            # state from before the age came first asks the age (and the guardian) now.
+            state["step"] = "wali" if "perlu_wali" in data else "usia"
+            _prompt(ctx, state)
+            return state
         tanggal = ctx.today
         period = _period(ctx)
     draft = skm.ResponseDraft(
@@ -408,6 +476,7 @@ def _finish(ctx: Ctx, state: dict[str, Any]) -> dict[str, Any]:
         usia=data.get("usia"),
         pendidikan=data.get("pendidikan"),
         pekerjaan=data.get("pekerjaan"),
+        pekerjaan_lainnya=data.get("pekerjaan_lainnya") if data.get("pekerjaan") == OTHER_OCCUPATION else None,
         saran=data.get("saran"),
     )
     if officer is not None:
@@ -429,6 +498,7 @@ def _finish(ctx: Ctx, state: dict[str, Any]) -> dict[str, Any]:
             now=ctx.now,
             respondent=_respondent(ctx),
             consent_at=datetime.fromisoformat(data["consent_at"]),
+            guardian_consent=bool(data.get("perlu_wali") and data.get("wali_setuju")),
         )
     except skm.AlreadyAnswered:
         # Another device of the same person finished first: theirs counts, this one does not.

@@ -31,9 +31,10 @@ _STATUS_WITH_TICKET = re.compile(r"(?:cek status|status|cek)\s+#?(\S+)")
 
 
 def normalise(text: str) -> str:
-    """'  📝 Buat  Laporan! ' -> 'buat laporan': case, spacing, emoji and end punctuation dropped."""
+    """'  📝 Buat  Laporan! ' -> 'buat laporan': case, spacing, emoji, end punctuation and arrows dropped."""
     kept = "".join(ch for ch in text if unicodedata.category(ch)[0] in "LNPZ" or ch == " ")
-    return " ".join(kept.split()).casefold().strip(" .!?,;:")
+    # Arrows on page buttons ("Berikutnya ›") are punctuation too: typed "berikutnya" matches.
+    return " ".join(kept.split()).casefold().strip(" .!?,;:‹›«»")
 
 
 def choice_keys(choices: Sequence[Choice], numbered: bool = True) -> dict[str, str]:
