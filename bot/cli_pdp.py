@@ -17,11 +17,6 @@ from bot.office import load_office
 from bot.settings import load_settings
 from bot.texts import render, set_timezone, to_plain
 
-KIND_LABELS = {
-    "akses": "melihat data", "koreksi": "memperbaiki data", "hapus": "menghapus data",
-    "tarik": "menarik persetujuan", "keberatan": "keberatan atas pemrosesan",
-}
-
 
 def register(sub: Any) -> None:
     from storage.pdp import REQUEST_KINDS, REQUEST_VIA
@@ -115,7 +110,7 @@ def _run(args: argparse.Namespace, db: Any, office: Any, tz: ZoneInfo, now: date
         with db.transaction() as s:
             row = pdp.record_request(s, kind=args.jenis, via=args.cara, requester=args.pemohon, detail=args.rincian,
                                      received_at=received, recorded_by=args.petugas, now=now)
-            _say("pdp_tercatat", r=row, jenis=KIND_LABELS[row.kind])
+            _say("pdp_tercatat", r=row, jenis=pdp.KIND_LABELS[row.kind])
         return 0
     if args.action == "jawab":
         with db.transaction() as s:
@@ -124,9 +119,8 @@ def _run(args: argparse.Namespace, db: Any, office: Any, tz: ZoneInfo, now: date
         return 0
     if args.action == "daftar":
         with db.reading() as s:
-            requests = [(r, pdp.hours_left(r.due_at, now)) for r in pdp.open_requests(s)]
-            incidents = [(i, pdp.hours_left(i.due_at, now)) for i in pdp.recent_incidents(s, now - 2 * pdp.CLOCK)]
-            _say("pdp_daftar", permintaan=requests, insiden=incidents, jenis=KIND_LABELS)
+            requests, incidents = pdp.waiting(s, now)
+            _say("pdp_daftar", permintaan=requests, insiden=incidents, jenis=pdp.KIND_LABELS)
         return 0
     if args.action in ("hapus", "samarkan"):
         return _by_ticket(args, db, now)

@@ -17,6 +17,11 @@ from storage.models import Complaint, PdpIncident, PdpRequest, Person
 CLOCK = timedelta(hours=72)
 REQUEST_KINDS = ("akses", "koreksi", "hapus", "tarik", "keberatan")
 REQUEST_VIA = ("surat", "langsung", "telepon", "email", "lainnya")
+# What each kind of request asks, as officers read it (CLI and chat alike).
+KIND_LABELS = {
+    "akses": "melihat data", "koreksi": "memperbaiki data", "hapus": "menghapus data",
+    "tarik": "menarik persetujuan", "keberatan": "keberatan atas pemrosesan",
+}
 # Requests made in the chat ("Data saya") are entered by the bot itself, already answered.
 BOT = "bot"
 
@@ -129,3 +134,12 @@ def hours_left(due: datetime, now: datetime) -> int:
     first hour late)."""
     seconds = (due - now).total_seconds()
     return int(seconds // 3600)
+
+
+def waiting(session: Session, now: datetime) -> tuple[list[tuple[PdpRequest, int]], list[tuple[PdpIncident, int]]]:
+    """What is on the 3 x 24-hour clock at `now`, with the hours left (negative: late):
+    the open requests, most urgent first, and the breaches of the last two clocks.
+    `sigap pdp daftar` and the chat's /pdp list the same."""
+    requests = [(r, hours_left(r.due_at, now)) for r in open_requests(session)]
+    incidents = [(i, hours_left(i.due_at, now)) for i in recent_incidents(session, now - 2 * CLOCK)]
+    return requests, incidents

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -181,3 +182,16 @@ def _every_register_on_both_backends(request: pytest.FixtureRequest) -> Iterator
                               request.node.get_closest_marker("sqlite_only") is not None)
     if problem:
         pytest.fail(f"{request.node.nodeid} {problem}", pytrace=False)
+
+
+# The end-to-end world (tests/e2e.py: the real bot against the Bot API emulator) on the
+# `register` of the test; a module that needs officers or another setup defines its own.
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[Any]:
+    from tests.e2e import start_world, stop_world  # PTB and the emulator: only when asked
+
+    w = await start_world(tmp_path)
+    try:
+        yield w
+    finally:
+        await stop_world(w)

@@ -1,7 +1,6 @@
 # Whole conversations through the Bot API emulator with the real PTB application.
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -24,15 +23,6 @@ from tests.e2e import (
 pytestmark = pytest.mark.usefixtures("register")
 
 JPEG = b"\xff\xd8\xff\xe0" + b"0" * 500 + b"\xff\xd9"
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    w = await start_world(tmp_path)
-    try:
-        yield w
-    finally:
-        await stop_world(w)
 
 
 async def file_complaint(w: World, user: int, *, rahasia: bool, anonim: bool = False, photo: bool = True) -> str:

@@ -8,9 +8,8 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +20,7 @@ from bot.skm_summary import current_skm_period
 from storage import skm
 from storage.complaint_search import CaseQuery, search_complaints
 from storage.models import Complaint, OutboxItem
-from tests.e2e import PETUGAS, WARGA, World, start_world, stop_world
+from tests.e2e import PETUGAS, WARGA, World
 
 pytestmark = pytest.mark.usefixtures("register")
 
@@ -39,15 +38,6 @@ async def report_sent(w: World, after: int, timeout: float = 60.0) -> None:
         assert time.monotonic() < deadline, "no report"
         await asyncio.sleep(0.05)
     await w.idle()
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    w = await start_world(tmp_path)
-    try:
-        yield w
-    finally:
-        await stop_world(w)
 
 
 def paper_forms(n: int, period: str, today: Any) -> Iterator[dict[str, Any]]:

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,7 +16,7 @@ from bot.retention_job import run_retention
 from storage.complaint_stats import resolution_counts
 from storage.lifecycle import Actor, transition
 from storage.models import Complaint, PdpRequest, Photo
-from tests.e2e import WARGA, World, start_world, stop_world
+from tests.e2e import WARGA, World
 from tests.test_e2e_complaint import file_complaint
 
 # On SQLite and on PostgreSQL: SIGAP opens the register of tests/conftest.py's `register`.
@@ -25,15 +24,6 @@ pytestmark = pytest.mark.usefixtures("register")
 
 ADMIN = Actor("petugas", 1, "Budi", "petugas")
 PHRASE = "warung ujung desa"
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    w = await start_world(tmp_path)
-    try:
-        yield w
-    finally:
-        await stop_world(w)
 
 
 def _traces(w: World, data_dir: Path) -> list[str]:

@@ -2,9 +2,7 @@
 # emulator, as a resident and an officer see it on Telegram.
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,22 +12,13 @@ from kpi.periods import period_containing
 from kpi.skm_questionnaire import UNSUR
 from storage import skm
 from storage.models import Person, SkmResponse
-from tests.e2e import GROUP, ORANG_LAIN, PETUGAS, WARGA, WARGA2, World, start_world, stop_world
+from tests.e2e import GROUP, ORANG_LAIN, PETUGAS, WARGA, WARGA2, World
 from tests.test_e2e_complaint import file_complaint
 
 # On SQLite and on PostgreSQL: SIGAP opens the register of tests/conftest.py's `register`.
 pytestmark = pytest.mark.usefixtures("register")
 
 TZ = ZoneInfo("Asia/Jakarta")
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    w = await start_world(tmp_path)
-    try:
-        yield w
-    finally:
-        await stop_world(w)
 
 
 def period_label() -> str:

@@ -5,9 +5,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -15,21 +13,12 @@ from sqlalchemy import select
 from storage import pdp
 from storage.models import Person
 from storage.people import normalise_phone
-from tests.e2e import GROUP, KOORDINATOR, PETUGAS, WARGA, World, start_world, stop_world
+from tests.e2e import GROUP, KOORDINATOR, PETUGAS, WARGA, World
 from tests.test_e2e_complaint import file_complaint
 
 pytestmark = pytest.mark.usefixtures("register")
 
 RIGHTS = ("melihat", "memperbaiki", "menghapus", "menarik persetujuan")
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    w = await start_world(tmp_path)
-    try:
-        yield w
-    finally:
-        await stop_world(w)
 
 
 def read(w: World, chat: int) -> str:

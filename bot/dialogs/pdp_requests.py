@@ -5,7 +5,6 @@
 # deadline); hours are calendar hours, as the law counts them (storage.pdp.hours_left).
 from __future__ import annotations
 
-from bot.cli_pdp import KIND_LABELS
 from bot.dialogs.context import Ctx
 from storage import pdp
 
@@ -24,12 +23,6 @@ def list_requests(ctx: Ctx) -> None:
     if not ctx.caller.private:
         ctx.say("pdp_pribadi")
         return
-    requests = pdp.open_requests(ctx.session)
-    incidents = pdp.recent_incidents(ctx.session, ctx.now - 2 * pdp.CLOCK)
-    ctx.say(
-        "pdp_permintaan",
-        permintaan=[(r, pdp.hours_left(r.due_at, ctx.now)) for r in requests[:SHOWN]],
-        jumlah=len(requests),
-        insiden=[(i, pdp.hours_left(i.due_at, ctx.now)) for i in incidents],
-        jenis=KIND_LABELS,
-    )
+    requests, incidents = pdp.waiting(ctx.session, ctx.now)
+    ctx.say("pdp_permintaan", permintaan=requests[:SHOWN], jumlah=len(requests), insiden=incidents,
+            jenis=pdp.KIND_LABELS)
