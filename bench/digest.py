@@ -9,7 +9,7 @@ PostgreSQL), runs ANALYZE, then times, for week 2026-W48 with "now" Monday 30 No
 07:00 WIB:
 
 - build_digest: everything the Monday post costs (the digest queries, the six IKU via
-  bot.iku_report, the SKM summary, the template and the 12-week PNG chart);
+  bot.reports.iku_report, the SKM summary, the template and the 12-week PNG chart);
 - the bare SQL: the same aggregates sent as plain SQL strings on the driver connection (no
   ORM, no Python arithmetic, no template, no chart) - the floor for these numbers; the
   year's IKU 4 counts and resolution times as of the end of the week, from the status
@@ -47,8 +47,8 @@ import holidays as holidays_lib  # noqa: E402
 from measure import peak_memory, timed  # bench/measure.py (the script's own folder)
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from bot.digest import build_digest  # noqa: E402
-from bot.office import load_office  # noqa: E402
+from bot.config.office import load_office  # noqa: E402
+from bot.reports.digest import build_digest  # noqa: E402
 from kpi.periods import parse_period, weeks_back  # noqa: E402
 from kpi.workdays import add_working_days, working_days_between  # noqa: E402
 from storage import migrate  # noqa: E402

@@ -55,12 +55,12 @@ from telegram_throughput import (  # noqa: E402
     round_trips,
 )
 
+from bot.app.service import make_runtime  # noqa: E402
+from bot.config.office import load_office  # noqa: E402
+from bot.config.settings import load_settings  # noqa: E402
 from bot.dialogs import deferred, router  # noqa: E402
 from bot.dialogs.types import Caller, Event  # noqa: E402
 from bot.emulators.telegram import BotApiEmulator  # noqa: E402
-from bot.office import load_office  # noqa: E402
-from bot.service import make_runtime  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
 from storage import migrate, people  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import OutboxItem  # noqa: E402
@@ -117,7 +117,7 @@ def in_process(db: Database, data_dir: Path, repeat: int, commands: list[str]) -
                 queued[:] = [(r.kind, dict(r.payload)) for r in rows]
 
         def build(queued: list[tuple[str, dict[str, Any]]] = queued) -> int:
-            from bot.digest import draw_digest
+            from bot.reports.digest import draw_digest
 
             n = 0
             with db.reading() as s:

@@ -63,7 +63,7 @@ from measure import peak_memory, timed  # noqa: E402
 from skm_report import peak_rss_growth  # noqa: E402
 from sqlalchemy import create_engine, event, text  # noqa: E402
 
-from bot.office import load_office  # noqa: E402
+from bot.config.office import load_office  # noqa: E402
 from kpi.periods import Period, quarters_of  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import Database  # noqa: E402
@@ -184,7 +184,7 @@ def bare_skm(db: Database, first: date, last: date, *, scan: bool, group: bool =
 
 
 def _cutoff(d: date) -> datetime:
-    from bot.iku_report import cutoff_of
+    from bot.reports.iku_report import cutoff_of
 
     return min(cutoff_of(d, WIB), Period("year", YEAR).end(WIB))
 
@@ -273,7 +273,7 @@ def streaming_cursor(db: Database) -> Iterator[Any]:
 
 
 def _job_csv(db: Database, out: Path) -> int:
-    from bot.workcalendar import deadline_policy
+    from bot.config.workcalendar import deadline_policy
     from storage import csv_io
 
     office = load_office()
@@ -293,8 +293,8 @@ def _job_csv_bare(db: Database, out: Path) -> int:
 
 
 def _job_skm_xlsx(db: Database, out: Path) -> int:
-    from bot.skm_summary import skm_summary
-    from bot.skm_xlsx import write_report_xlsx
+    from bot.reports.skm_summary import skm_summary
+    from bot.reports.skm_xlsx import write_report_xlsx
 
     office = load_office()
     with db.reading() as s:
@@ -343,7 +343,7 @@ def _child(url: str, job: str, out: str, conn: Any) -> None:
         pass
     import openpyxl  # noqa: F401  imported before the baseline, as by the CLI before it writes
 
-    import bot.skm_xlsx  # noqa: F401
+    import bot.reports.skm_xlsx  # noqa: F401
     import storage.csv_io  # noqa: F401
     rows = 0
 
@@ -380,8 +380,8 @@ def run_job(db: Database, job: str, repeat: int) -> tuple[float, int, int, int, 
 
 
 def iku_xlsx(db: Database, out: Path) -> None:
-    from bot.iku_report import iku_table
-    from bot.iku_xlsx import write_iku_xlsx
+    from bot.reports.iku_report import iku_table
+    from bot.reports.iku_xlsx import write_iku_xlsx
 
     office = load_office()
     with db.reading() as s:
@@ -418,7 +418,7 @@ def line(name: str, t: float, bare: float, target: str, extra: str = "") -> str:
 
 
 def run(name: str, db: Database, size: int, args: argparse.Namespace) -> None:
-    from bot.skm_summary import skm_summary
+    from bot.reports.skm_summary import skm_summary
     from storage import complaint_stats
 
     office = load_office()
@@ -488,8 +488,8 @@ def run(name: str, db: Database, size: int, args: argparse.Namespace) -> None:
 
 def explain(db: Database, office: Any) -> None:
     """The plan of every SELECT each report path sends, as the database chooses it."""
-    from bot.digest import build_digest
-    from bot.skm_summary import skm_summary
+    from bot.reports.digest import build_digest
+    from bot.reports.skm_summary import skm_summary
     from storage import complaint_stats, csv_io
     from storage.complaint_search import CaseQuery, search_complaints
 
@@ -543,7 +543,7 @@ def explain(db: Database, office: Any) -> None:
 
 
 def _policy(office: Any) -> Any:
-    from bot.workcalendar import deadline_policy
+    from bot.config.workcalendar import deadline_policy
 
     return deadline_policy(office)
 

@@ -38,8 +38,8 @@ from typing import Any
 from measure import peak_memory, timed  # bench/measure.py (the script's own folder)
 from sqlalchemy import create_engine, text
 
-from bot.office import load_office
-from bot.skm_summary import skm_summary
+from bot.config.office import load_office
+from bot.reports.skm_summary import skm_summary
 from kpi.periods import parse_period
 from kpi.skm_questionnaire import UNSUR_CODES
 from storage import migrate
@@ -181,7 +181,7 @@ def run_backend(name: str, db: Database, sizes: list[int], repeat: int, xlsx_max
                 f"bare SQL {t_bare * 1000:8.1f} ms  ratio {t_summary / t_bare:5.2f}  "
                 f"peak mem {mem / 1024:7.1f} KiB  IKM {result.result.konversi}")
         if size <= xlsx_max:
-            from bot.skm_xlsx import write_report_xlsx
+            from bot.reports.skm_xlsx import write_report_xlsx
 
             with tempfile.TemporaryDirectory() as tmp:
                 out = Path(tmp) / "skm.xlsx"

@@ -71,8 +71,8 @@ async def serve_echo(api_url: str) -> None:
 
 
 async def serve_sigap(api_url: str, data_dir: str, database_url: str | None) -> None:
-    from bot.service import Service
-    from bot.settings import load_settings
+    from bot.app.service import Service
+    from bot.config.settings import load_settings
 
     env = {"SIGAP_DATA_DIR": data_dir, "SIGAP_TELEGRAM_POLL_TIMEOUT": "1", "SIGAP_LOG_LEVEL": "WARNING"}
     if database_url:

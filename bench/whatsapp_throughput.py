@@ -26,11 +26,11 @@ from fastapi import FastAPI
 from pywa_async import WhatsApp
 from pywa_async import types as wa_types
 
+from bot.app.service import Service
+from bot.app.web import WebServer
+from bot.config.settings import load_settings
 from bot.emulators.telegram import BotApiEmulator
 from bot.emulators.whatsapp import GraphApiEmulator
-from bot.service import Service
-from bot.settings import load_settings
-from bot.web import WebServer
 
 TG_TOKEN = "999:BENCH"
 

@@ -1,5 +1,5 @@
 # The office's deadline standard: how many working days to verify and to follow up, and how
-# long to resolve, counted on the office's calendar (holidays + cuti bersama, bot/workcalendar.py).
+# long to resolve, counted on the office's calendar (holidays + cuti bersama, bot/config/workcalendar.py).
 # Invariants: every deadline is a local date and the complaint is on time through the end of
 # that day (kpi.workdays.is_overdue); verification and follow-up count working days from the
 # local receipt date (or from the reopening); resolution counts `resolve_days` calendar days

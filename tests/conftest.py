@@ -81,7 +81,7 @@ def policy() -> DeadlinePolicy:
 # `register` is parametrised like `db`, but hands SIGAP itself the place to keep its data: on
 # SQLite nothing is set (SIGAP opens sigap.db in its SIGAP_DATA_DIR, as a newcomer's does);
 # on PostgreSQL an empty schema of its own, given as SIGAP_DATABASE_URL in the environment,
-# so `sigap ...` via bot.cli.main, subprocesses, and tests.e2e's worlds all use it. SIGAP
+# so `sigap ...` via bot.cli.sigap.main, subprocesses, and tests.e2e's worlds all use it. SIGAP
 # migrates the schema itself, as an office's first run does. A module whose tests all need it
 # says `pytestmark = pytest.mark.usefixtures("register")`.
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.app.service import Service
+from bot.config.settings import load_settings
 from bot.emulators.telegram import BotApiEmulator, Outgoing
-from bot.service import Service
-from bot.settings import load_settings
 from storage import people
 from storage.models import InboxItem, OutboxItem
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from matplotlib.axes import Axes
 
-from bot.charts import target_label, weekly_chart, weekly_figure
+from bot.reports.charts import target_label, weekly_chart, weekly_figure
 
 LABELS = [f"W{i:02d}" for i in range(1, 13)]
 

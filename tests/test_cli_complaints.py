@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from bot.cli import main
+from bot.cli.sigap import main
 from storage.csv_io import IMPORT_COLUMNS, XLSX_HEADERS
 from storage.db import Database
 
 ROWS = [
-    # A category by its name in the office file (bot/office_jelbuk.toml), a channel by label.
+    # A category by its name in the office file (bot/config/office_jelbuk.toml), a channel by label.
     ["TRB-2025-00007", "2025-11-03T08:15:00", "SP4N-LAPOR!", "pengaduan", "MINUMAN KERAS",
      "Jelbuk", "Pesta miras; di pos ronda", "selesai", "2025-11-05T10:00:00"],
 ]

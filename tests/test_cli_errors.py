@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.sigap import main
 from storage.db import describe_url
 from tests.conftest import Register
 
@@ -174,7 +174,7 @@ def test_database_down_is_one_line_without_password(
 def test_a_closed_pipe_ends_quietly(register: Register, tmp_path: Path) -> None:
     # Run from tmp_path (its own data/), importing the project from the source tree.
     env = dict(os.environ, SIGAP_DATA_DIR=str(tmp_path / "data"), PYTHONPATH=str(ROOT), **register.env())
-    cmd = [sys.executable, "-m", "bot.cli"]
+    cmd = [sys.executable, "-m", "bot.cli.sigap"]
     subprocess.run([*cmd, "petugas", "tambah", "--telegram-id", "1", "--nama", "A", "--peran", "admin"],
                    env=env, cwd=tmp_path, check=True, capture_output=True)
     for args in (["petugas", "daftar"], ["--help"]):
@@ -218,6 +218,6 @@ def test_ctrl_c_is_one_line(env: Path, monkeypatch: pytest.MonkeyPatch, capsys: 
     def interrupted(_args: object) -> int:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("bot.cli.cmd_officers", interrupted)
+    monkeypatch.setattr("bot.cli.sigap.cmd_officers", interrupted)
     code, out, err = run_main(["petugas", "daftar"], capsys)
     assert (code, out, err) == (130, "", "Dihentikan.\n")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.sigap import main
 
 # On SQLite and on PostgreSQL: SIGAP opens the register of tests/conftest.py's `register`.
 pytestmark = pytest.mark.usefixtures("register")

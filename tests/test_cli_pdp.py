@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.cli import main
+from bot.cli.sigap import main
 from storage import pdp
 from storage.complaints import (
     ComplaintDraft,

@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.cards import render_card
+from bot.config.office import load_office
 from bot.dialogs import deferred
 from bot.dialogs.context import Ctx, Runtime
 from bot.dialogs.officer import note_choice, note_step, parse_postpone, press_card
 from bot.dialogs.router import handle
 from bot.dialogs.types import Caller, Event
-from bot.office import load_office
 from bot.texts import render, to_plain
 from storage import csv_io, people
 from storage.complaints import ComplaintDraft, DeadlinePolicy, create_complaint

@@ -218,7 +218,7 @@ async def test_cancel_and_resume_after_restart(tmp_path: Path) -> None:
         await w.press(WARGA, "Aspirasi")
         await w.service.stop()
         # A new process on the same register picks the conversation up where it was.
-        from bot.service import Service
+        from bot.app.service import Service
 
         w.service = Service(w.service.settings, token="123456:TEST-token", base_url=w.emu.base_url, base_file_url=w.emu.base_file_url, rate_limit=False)
         await w.service.start()

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bot.app.service import Service
 from bot.channels.telegram import MAX_HANDLE_ATTEMPTS
+from bot.config.settings import load_settings
 from bot.dialogs import router
 from bot.emulators.telegram import BotApiEmulator
-from bot.service import Service
-from bot.settings import load_settings
 from storage.db import Database
 from storage.models import DialogState, InboxItem
 from tests.conftest import Register
@@ -41,7 +41,7 @@ def start_bot(emu: BotApiEmulator, data_dir: Path) -> subprocess.Popen[bytes]:
         # PostgreSQL: the replies the killed process held are taken over after this.
         "SIGAP_OUTBOX_LEASE": "2",
     }
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=data_dir)
+    return subprocess.Popen([sys.executable, "-m", "bot.cli.sigap", "run"], env=env, cwd=data_dir)
 
 
 def menus_for(emu: BotApiEmulator, user: int) -> int:

@@ -14,10 +14,10 @@ import holidays
 import pytest
 from sqlalchemy import select
 
-from bot import cli
+from bot.app.service import Service
+from bot.cli import sigap as cli
+from bot.config.office import DEFAULT_OFFICE_FILE, Office, load_office
 from bot.emulators.telegram import BotApiEmulator, Outgoing
-from bot.office import DEFAULT_OFFICE_FILE, Office, load_office
-from bot.service import Service
 from storage import digest_claims, migrate, people
 from storage.complaints import ComplaintDraft, DeadlinePolicy, create_complaint
 from storage.db import Database
@@ -324,8 +324,8 @@ def test_sigap_digest_dry_run_prints_indonesian_text(
 ) -> None:
     monkeypatch.setenv("SIGAP_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("SIGAP_OFFICE_FILE", raising=False)
-    from bot.service import open_database
-    from bot.settings import load_settings
+    from bot.app.service import open_database
+    from bot.config.settings import load_settings
 
     db = open_database(load_settings(env_file=None))
     tickets = seed(db)
@@ -348,8 +348,8 @@ def test_sigap_digest_dry_run_prints_indonesian_text(
 def test_digest_shows_personal_data_requests_only_while_one_is_open(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bot.service import open_database
-    from bot.settings import load_settings
+    from bot.app.service import open_database
+    from bot.config.settings import load_settings
     from storage import pdp
 
     monkeypatch.setenv("SIGAP_DATA_DIR", str(tmp_path))

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from bot.dialogs import deferred
-from bot.skm_summary import current_skm_period
+from bot.reports.skm_summary import current_skm_period
 from storage import skm
 from storage.complaint_search import CaseQuery, search_complaints
 from storage.models import Complaint, OutboxItem

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import inspect, select, text
 
-from bot.retention_job import run_retention
+from bot.jobs.retention_job import run_retention
 from storage.complaint_stats import resolution_counts
 from storage.lifecycle import Actor, transition
 from storage.models import Complaint, PdpRequest, Photo

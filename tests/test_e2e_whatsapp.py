@@ -429,8 +429,8 @@ async def test_no_200_before_the_inbox_commit(world: WaWorld, monkeypatch: pytes
 
 
 async def test_sandbox_acts_as_a_whatsapp_user(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from bot.sandbox import run_sandbox
-    from bot.settings import load_settings
+    from bot.app.sandbox import run_sandbox
+    from bot.config.settings import load_settings
 
     script = tmp_path / "naskah.txt"
     script.write_text("/sebagai wa\nHalo\n1\n/stiker\n/keluar\n", encoding="utf-8")

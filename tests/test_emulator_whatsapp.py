@@ -19,8 +19,8 @@ from bot.channels.whatsapp import (
     plan,
     split_messages,
 )
+from bot.config.settings import SettingsError, WhatsAppSettings, load_settings
 from bot.emulators.whatsapp import GraphApiEmulator
-from bot.settings import SettingsError, WhatsAppSettings, load_settings
 
 USER = "6281299990001"
 

@@ -110,11 +110,11 @@ async def test_whatsapp_intake_typed_then_resolved_and_answered_by_typing(tmp_pa
 
 
 async def test_terminal_sandbox_intake_and_officer_moves_by_number(world: World) -> None:
-    """The terminal's rendering (bot/sandbox.py Terminal): numbered buttons, plain text."""
+    """The terminal's rendering (bot/app/sandbox.py Terminal): numbered buttons, plain text."""
     import io
     from datetime import UTC, datetime
 
-    from bot import sandbox
+    from bot.app import sandbox
     from storage import people
 
     world.emu.group(sandbox.GROUP, "Trantib Jelbuk")

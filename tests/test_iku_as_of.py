@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cli import main
-from bot.iku_report import IkuRow, iku_table
-from bot.office import Office, load_office
+from bot.cli.sigap import main
+from bot.config.office import Office, load_office
+from bot.reports.iku_report import IkuRow, iku_table
 from storage.complaints import ComplaintDraft, DeadlinePolicy, create_complaint
 from storage.db import Database
 from storage.lifecycle import Actor, transition
@@ -168,7 +168,7 @@ def test_definitions_and_carry_over_rule(db: Database, office: Office) -> None:
 
 
 def test_digest_shows_one_iku4_value(db: Database, office: Office) -> None:
-    from bot.digest import build_digest
+    from bot.reports.digest import build_digest
     from kpi.periods import parse_period
 
     t = _stage1(db)
@@ -247,7 +247,7 @@ def test_freeze_keeps_the_reported_figure_and_shows_the_live_one(
     monkeypatch.setenv("SIGAP_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("SIGAP_DATABASE_URL", db.url)
     monkeypatch.delenv("SIGAP_OFFICE_FILE", raising=False)
-    monkeypatch.setattr("bot.cli_iku.recorder", lambda: "cli:camat")
+    monkeypatch.setattr("bot.cli.iku.recorder", lambda: "cli:camat")
     assert main(["iku", "tutup", "--triwulan", "2026-Q1", "--catatan", "LKjIP TW I"]) == 0
     out = capsys.readouterr().out
     assert "Angka IKU triwulan I 2026 dikunci oleh cli:camat" in out

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from bot.config.office import load_office
 from bot.dialogs import deferred
 from bot.dialogs.context import Runtime
 from bot.dialogs.router import handle
 from bot.dialogs.types import Caller, Event
-from bot.office import load_office
 from bot.texts import to_plain
 from storage import iku, people
 from storage.complaints import DeadlinePolicy

@@ -1,5 +1,5 @@
-# The IKU table (bot.iku_report.iku_table) on a seeded register, its JSON and xlsx forms,
-# and `sigap iku ...` through bot.cli.main. Each test states the rule it would catch broken:
+# The IKU table (bot.reports.iku_report.iku_table) on a seeded register, its JSON and xlsx forms,
+# and `sigap iku ...` through bot.cli.sigap.main. Each test states the rule it would catch broken:
 # ratio indicators from summed numerators and denominators (never averaged percentages),
 # counts summed, capaian in both directions, bands at their edges from the office file,
 # SAKIP grades at 90.00/90.01, the IKU 6 threshold, quarters not started left empty.
@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
-from bot.cli import main
-from bot.iku_report import IkuRow, iku_json, iku_table
-from bot.iku_xlsx import write_iku_xlsx
-from bot.office import Band, Office, load_office
-from bot.skm_summary import skm_summary
+from bot.cli.sigap import main
+from bot.config.office import Band, Office, load_office
+from bot.reports.iku_report import IkuRow, iku_json, iku_table
+from bot.reports.iku_xlsx import write_iku_xlsx
+from bot.reports.skm_summary import skm_summary
 from kpi.periods import Period
 from storage import iku, skm
 from storage.complaints import ComplaintDraft, DeadlinePolicy, create_complaint

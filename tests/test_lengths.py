@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.cli import main
+from bot.cli.sigap import main
 from storage import people
 from storage.complaints import ComplaintDraft, DeadlinePolicy, create_complaint
 from storage.db import Database
@@ -63,7 +63,7 @@ def test_sigap_officers_add_refuses_a_name_too_long(register: Register, tmp_path
 def test_an_office_file_code_too_long_for_its_column_is_refused(tmp_path: Path, old: str, new: str,
                                                                 where: str) -> None:
     # Stored in String(64) columns: PostgreSQL would refuse every complaint using it.
-    from bot.office import DEFAULT_OFFICE_FILE, OfficeFileError, load_office
+    from bot.config.office import DEFAULT_OFFICE_FILE, OfficeFileError, load_office
 
     text = DEFAULT_OFFICE_FILE.read_text(encoding="utf-8")
     assert old in text

@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from bot.config.office import load_office
 from bot.dialogs import deferred, router
 from bot.dialogs.context import Runtime
 from bot.dialogs.types import Caller, Event
-from bot.office import load_office
 from bot.texts import to_plain
 from storage import csv_io, outbox, people
 from storage.complaint_search import CaseQuery, search_complaints
@@ -447,9 +447,9 @@ def c_last_buttons(c: Chats) -> list[list[Any]]:
 
 
 def test_the_sandbox_enters_a_multi_line_note() -> None:
-    from bot.sandbox import GROUP as SANDBOX_GROUP
-    from bot.sandbox import PETUGAS as SANDBOX_PETUGAS
-    from bot.sandbox import Terminal
+    from bot.app.sandbox import GROUP as SANDBOX_GROUP
+    from bot.app.sandbox import PETUGAS as SANDBOX_PETUGAS
+    from bot.app.sandbox import Terminal
 
     class Emu:
         def __init__(self) -> None:

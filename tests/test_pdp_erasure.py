@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import inspect, select, text
 
-from bot.office import load_office
-from bot.retention_job import run_retention
+from bot.config.office import load_office
+from bot.jobs.retention_job import run_retention
 from storage import erasure, inbox, outbox, people
 from storage.complaint_stats import resolution_counts
 from storage.complaints import (
@@ -209,7 +209,7 @@ def test_end_of_retention_leaves_no_trace(db: Database, policy: DeadlinePolicy, 
 
 
 def test_office_file_sets_a_period_per_kind(tmp_path: Path) -> None:
-    from bot.office import DEFAULT_OFFICE_FILE, OfficeFileError
+    from bot.config.office import DEFAULT_OFFICE_FILE, OfficeFileError
 
     shipped = load_office().retention
     assert (shipped.description_days, shipped.location_days, shipped.note_days, shipped.photo_days) == (730, 365, 730, 365)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from bot.log_redact import RedactingFormatter, Redactor, configure_logging
+from bot.app.log_redact import RedactingFormatter, Redactor, configure_logging
 from storage import csv_io
 from storage.complaints import (
     ComplaintDraft,
@@ -43,7 +43,7 @@ def test_bot_log_lines_are_redacted(root_to_stderr: None) -> None:
     (handler,) = [h for h in logging.getLogger().handlers if isinstance(h.formatter, RedactingFormatter)]
     assert isinstance(handler, logging.StreamHandler)
     handler.setStream(buf)
-    log = logging.getLogger("bot.delivery")
+    log = logging.getLogger("bot.app.delivery")
     log.warning("outbox %s to %s: retry in %.1fs (%s)", 12, CHAT, 2.0, "Timed out")
     log.warning("pengiriman ke %s:%s gagal", "whatsapp", PHONE)
     log.info("GET https://api.telegram.org/bot%s/getUpdates?offset=5", TOKEN)

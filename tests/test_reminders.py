@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.cards import render_card
+from bot.config.office import load_office
 from bot.dialogs.context import Runtime
 from bot.jobs.reminders_job import ReminderJob
-from bot.office import load_office
 from bot.texts import to_plain
 from storage import people, reminders
 from storage.complaints import (

@@ -9,9 +9,9 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from bot.office import load_office
-from bot.skm_summary import skm_summary
-from bot.skm_xlsx import write_report_xlsx
+from bot.config.office import load_office
+from bot.reports.skm_summary import skm_summary
+from bot.reports.skm_xlsx import write_report_xlsx
 from kpi.periods import parse_period
 from kpi.skm_questionnaire import UNSUR_CODES
 from storage import skm_stats

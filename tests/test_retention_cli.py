@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.cli import main
+from bot.cli.sigap import main
 from storage import inbox
 from storage.db import Database
 from storage.migrate import upgrade

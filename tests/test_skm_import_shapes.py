@@ -15,7 +15,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
-from bot.cli import main
+from bot.cli.sigap import main
 from kpi.skm_profile import jenis_kelamin_class, pekerjaan_class, pendidikan_class
 from kpi.skm_questionnaire import UNSUR_CODES
 from storage.db import Database
@@ -33,7 +33,7 @@ def cli(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     monkeypatch.setenv("SIGAP_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SIGAP_DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
     monkeypatch.delenv("SIGAP_OFFICE_FILE", raising=False)
-    monkeypatch.setattr("bot.cli_skm._now", lambda: NOW)
+    monkeypatch.setattr("bot.cli.skm._now", lambda: NOW)
     yield db
 
 

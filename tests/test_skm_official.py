@@ -16,13 +16,13 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from bot.cli import main
+from bot.cli.sigap import main
+from bot.config.office import load_office
 from bot.dialogs.context import Runtime
 from bot.dialogs.router import handle
 from bot.dialogs.types import Caller, Event
-from bot.iku_report import iku_json, iku_table, report_context
-from bot.iku_xlsx import write_iku_xlsx
-from bot.office import load_office
+from bot.reports.iku_report import iku_json, iku_table, report_context
+from bot.reports.iku_xlsx import write_iku_xlsx
 from bot.texts import render, to_plain
 from kpi.skm_questionnaire import UNSUR_CODES
 from storage import people, skm_official
@@ -172,7 +172,7 @@ def cli(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     monkeypatch.setenv("SIGAP_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SIGAP_DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
     monkeypatch.delenv("SIGAP_OFFICE_FILE", raising=False)
-    monkeypatch.setattr("bot.cli_skm._now", lambda: NOW)
+    monkeypatch.setattr("bot.cli.skm._now", lambda: NOW)
     yield db
 
 

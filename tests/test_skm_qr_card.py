@@ -8,10 +8,10 @@ from xml.etree import ElementTree as ET
 import pytest
 from PIL import Image
 
-from bot.cli import main
-from bot.office import load_office
-from bot.settings import SettingsError, load_settings
-from bot.skm_qr import find_service, link_lines, whatsapp_link, write_qr
+from bot.cli.sigap import main
+from bot.config.office import load_office
+from bot.config.settings import SettingsError, load_settings
+from bot.reports.skm_qr import find_service, link_lines, whatsapp_link, write_qr
 
 LINK = "https://t.me/kantor_jelbuk_bot?start=skm_skck"
 

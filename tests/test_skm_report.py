@@ -1,4 +1,4 @@
-# `sigap skm ...` end to end through bot.cli.main: the summary on domain.md's properties
+# `sigap skm ...` end to end through bot.cli.sigap.main: the summary on domain.md's properties
 # (all 4 -> 100,00 A, all 1 -> 25,00 D, 91,475 -> 91,48 exactly), the JSON keys, the XLSX read
 # back, the paper import (all or nothing, every bad row by line and column, --skip-invalid),
 # the population, the QR code (its modules decoded from the PNG) and the chart.
@@ -22,11 +22,11 @@ from openpyxl import Workbook, load_workbook
 from PIL import Image
 from sqlalchemy import select
 
-from bot.charts import nrr_chart
-from bot.cli import main
-from bot.office import load_office
-from bot.skm_qr import BOX, deep_link, qr_matrix
-from bot.skm_summary import current_skm_period, skm_summary, summary_json
+from bot.cli.sigap import main
+from bot.config.office import load_office
+from bot.reports.charts import nrr_chart
+from bot.reports.skm_qr import BOX, deep_link, qr_matrix
+from bot.reports.skm_summary import current_skm_period, skm_summary, summary_json
 from kpi.ikm import compute_ikm_from_responses
 from kpi.periods import Period, parse_period
 from kpi.sample_size import krejcie_morgan
@@ -169,7 +169,7 @@ def cli_db(register: Register, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("SIGAP_DATA_DIR", str(data))
     for key in ("SIGAP_OFFICE_FILE", "SIGAP_TELEGRAM_BOT_USERNAME"):
         monkeypatch.delenv(key, raising=False)
-    monkeypatch.setattr("bot.cli_skm._now", lambda: NOW)
+    monkeypatch.setattr("bot.cli.skm._now", lambda: NOW)
     db = Database(register.url(data))
     migrate.upgrade(db)
     yield db

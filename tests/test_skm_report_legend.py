@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.cli import main
+from bot.cli.sigap import main
 from kpi.skm_questionnaire import UNSUR_CODES
 from storage.db import Database
 from storage.skm import insert_responses

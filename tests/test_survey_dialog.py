@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from bot.config.office import load_office
 from bot.dialogs import deferred, router
 from bot.dialogs.context import Runtime
 from bot.dialogs.types import Caller, Event
-from bot.office import load_office
 from bot.texts import to_plain
 from kpi.skm_questionnaire import UNSUR
 from storage import complaints as reg

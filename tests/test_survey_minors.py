@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import column, select, table
 
-from bot.office import DEFAULT_OFFICE_FILE, OfficeFileError, load_office
-from bot.retention_job import describe
+from bot.config.office import DEFAULT_OFFICE_FILE, OfficeFileError, load_office
+from bot.jobs.retention_job import describe
 from bot.texts import render, to_plain
 from kpi.skm_questionnaire import UNSUR
 from storage import migrate, people, skm

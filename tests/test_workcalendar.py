@@ -1,4 +1,4 @@
-# The office's working-day calendar (bot/workcalendar.py) over the weeks that matter: Lebaran
+# The office's working-day calendar (bot/config/workcalendar.py) over the weeks that matter: Lebaran
 # and Christmas 2026, with cuti bersama counted (the default: civil servants do not work) and
 # not counted. Every expected date is worked by hand in the comment above it.
 from __future__ import annotations
@@ -9,8 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.office import Office, OfficeFileError, load_office
-from bot.workcalendar import JOINT_LEAVE, NATIONAL, OfficeDaysOff, deadline_policy, office_days_off
+from bot.config.office import Office, OfficeFileError, load_office
+from bot.config.workcalendar import (
+    JOINT_LEAVE,
+    NATIONAL,
+    OfficeDaysOff,
+    deadline_policy,
+    office_days_off,
+)
 from kpi.workdays import add_working_days, working_days_between
 
 WITH_CUTI = OfficeDaysOff((NATIONAL, JOINT_LEAVE))
@@ -99,7 +105,7 @@ def test_single_days_from_the_office_file() -> None:
 
 def _office_file(tmp_path: Path, **lines: str) -> Path:
     """The shipped office file with some [hari_kerja] lines replaced."""
-    text = (Path(__file__).parent.parent / "bot" / "office_jelbuk.toml").read_text(encoding="utf-8")
+    text = (Path(__file__).parent.parent / "bot" / "config" / "office_jelbuk.toml").read_text(encoding="utf-8")
     for key, value in lines.items():
         start = text.index(f"\n{key} = ") + 1
         end = text.index("\n", start)
@@ -141,7 +147,7 @@ def test_resolution_standard_and_tiers() -> None:
 
 
 def test_an_office_without_the_new_sections_keeps_the_defaults(tmp_path: Path) -> None:
-    text = (Path(__file__).parent.parent / "bot" / "office_jelbuk.toml").read_text(encoding="utf-8")
+    text = (Path(__file__).parent.parent / "bot" / "config" / "office_jelbuk.toml").read_text(encoding="utf-8")
     start = text.index("[hari_kerja]")
     end = text.index("[chat]")
     path = tmp_path / "lama.toml"

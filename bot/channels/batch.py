@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.delivery import Job
+from bot.app.delivery import Job
 from bot.dialogs.types import Caller, Event
 from bot.texts import render
 from storage import inbox, outbox

@@ -29,8 +29,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
+from bot.app.delivery import Delivery, EditTargetGone, Retry, Undeliverable
 from bot.channels.batch import Batch, BatchHandler, Prepared, run_handle_loop
-from bot.delivery import Delivery, EditTargetGone, Retry, Undeliverable
 from bot.dialogs import router
 from bot.dialogs.context import Runtime
 from bot.dialogs.types import Caller, Event

@@ -2,7 +2,7 @@
 # Invariants (architecture.md "Nothing lost"):
 #   * a webhook POST is answered 200 only after every message in it is committed to the inbox,
 #     unique on ("whatsapp", message id), so a message Meta delivers again is stored once and
-#     handled once; its signature was checked before anything was stored (bot/web.py);
+#     handled once; its signature was checked before anything was stored (bot/app/web.py);
 #   * each inbox item is marked handled in the transaction of its dialog step (router.handle,
 #     the same code as Telegram) and of the person's last_inbound_at, which opens the 24-hour
 #     customer service window; pending items are handled at startup. Items are handled in
@@ -41,12 +41,12 @@ from pywa_async.errors import (
 )
 from pywa_async.types.templates import TemplateLanguage
 
+from bot.app.delivery import Delivery, Retry, Undeliverable
 from bot.channels.batch import BatchHandler, Prepared, run_handle_loop
-from bot.delivery import Delivery, Retry, Undeliverable
+from bot.config.settings import SettingsError, WhatsAppSettings
 from bot.dialogs import router
 from bot.dialogs.context import Runtime
 from bot.dialogs.types import Caller, Event
-from bot.settings import SettingsError, WhatsAppSettings
 from bot.texts import render, to_whatsapp
 from storage import inbox, outbox, people
 from storage.db import Database
@@ -171,7 +171,7 @@ def _template_param(text: str) -> str:
 
 # Sender --------------------------------------------------------------------------------------
 class WhatsAppSender:
-    """The outbox's Sender for WhatsApp (bot/delivery.py)."""
+    """The outbox's Sender for WhatsApp (bot/app/delivery.py)."""
 
     def __init__(
         self,

@@ -13,8 +13,8 @@ import re
 from datetime import date
 from typing import Any
 
+from bot.config.office import Office
 from bot.dialogs.types import Choice
-from bot.office import Office
 from bot.texts import render
 from storage.complaint_search import CaseQuery
 from storage.lifecycle import STATUS_LABELS

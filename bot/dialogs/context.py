@@ -14,8 +14,8 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.config.office import Office
 from bot.dialogs.types import Caller, Choice
-from bot.office import Office
 from bot.texts import render
 from storage import outbox, people
 from storage.complaints import DeadlinePolicy

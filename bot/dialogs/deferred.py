@@ -15,7 +15,7 @@
 # - a view that draws dialog buttons (the /kasus pages) draws them with the nonce of the step
 #   that asked (it travels in the request): the step saved that nonce in the dialog state,
 #   with the typed forms of the buttons the view may draw, so a press on them is accepted;
-# - /digest has its own kind ("digest", bot.digest.draw_digest), older than this module.
+# - /digest has its own kind ("digest", bot.reports.digest.draw_digest), older than this module.
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot import iku_report as rep
 from bot.dialogs import deferred
 from bot.dialogs.context import Ctx
 from bot.dialogs.skm_official_command import skm_official_command
+from bot.reports import iku_report as rep
 from storage import iku
 from storage.iku import RegisterError
 from storage.lifecycle import OFFICER_ROLES

@@ -155,7 +155,7 @@ def command(ctx: Ctx, state: dict[str, Any], event: Event) -> dict[str, Any]:
             return state
         return intake.start(ctx, mode="petugas")
     if name == "digest":
-        from bot.digest import show_digest  # pulls in matplotlib: only when asked
+        from bot.reports.digest import show_digest  # pulls in matplotlib: only when asked
 
         show_digest(ctx)
         return state

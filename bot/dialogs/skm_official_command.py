@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import shlex
 
-from bot import iku_report as rep
-from bot import skm_official as official
 from bot.dialogs.context import Ctx
+from bot.reports import iku_report as rep
+from bot.reports import skm_official as official
 from storage.iku import RegisterError
 
 

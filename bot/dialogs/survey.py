@@ -24,7 +24,7 @@ from bot.dialogs import deferred
 from bot.dialogs.context import Ctx
 from bot.dialogs.intake import parse_date
 from bot.dialogs.types import Choice, Event, kind_name
-from bot.skm_summary import SkmSummary, current_skm_period, skm_summary
+from bot.reports.skm_summary import SkmSummary, current_skm_period, skm_summary
 from bot.texts import render
 from kpi.periods import Period, period_containing, period_of_date
 from kpi.rounding import round_half_up
@@ -565,11 +565,11 @@ def show_ikm(ctx: Ctx) -> None:
 
 
 def _queue_chart(ctx: Ctx, summary: SkmSummary) -> None:
-    """The NRR chart as a photo, if bot/charts.py provides it. The outbox holds JSON, so the
+    """The NRR chart as a photo, if bot/reports/charts.py provides it. The outbox holds JSON, so the
     PNG goes to a file named by its content (the same chart is written once) and the photo
     is queued by path, exactly like a complaint's photos."""
     try:
-        from bot.charts import nrr_chart
+        from bot.reports.charts import nrr_chart
     except ImportError:
         return
     png: bytes = nrr_chart(summary, ctx.office)

@@ -27,10 +27,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.delivery import Retry, Sender, Undeliverable
+from bot.app.delivery import Retry, Sender, Undeliverable
 from bot.dialogs.context import Ctx, Runtime
 from bot.dialogs.types import Caller
-from bot.digest import Digest, build_digest
+from bot.reports.digest import Digest, build_digest
 from kpi.digest import weeks_due
 from kpi.periods import Period
 from storage import digest_claims

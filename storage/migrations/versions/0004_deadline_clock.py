@@ -20,7 +20,7 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-# The defaults of the office file (bot/office_jelbuk.toml [pengaduan]): resolution within 60
+# The defaults of the office file (bot/config/office_jelbuk.toml [pengaduan]): resolution within 60
 # calendar days of receipt. Rows written after this migration get the office's own setting.
 _RESOLVE_DAYS = 60
 _TZ = ZoneInfo("Asia/Jakarta")

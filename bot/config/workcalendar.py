@@ -14,7 +14,7 @@ import holidays
 from holidays.constants import GOVERNMENT, PUBLIC
 from holidays.countries import Indonesia
 
-from bot.office import Office, OfficeFileError
+from bot.config.office import Office, OfficeFileError
 from storage.deadlines import DeadlinePolicy
 
 NATIONAL = PUBLIC  # libur nasional

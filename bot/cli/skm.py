@@ -1,5 +1,5 @@
 # `sigap skm ...`: the SKM report (terminal, JSON, XLSX, chart), the paper-form import, the
-# population per period, the official e-SUKMA figures (`resmi`) and the printable QR code. Registered from bot/cli.py.
+# population per period, the official e-SUKMA figures (`resmi`) and the printable QR code. Registered from bot/cli/sigap.py.
 # Invariants: every message is Indonesian; a mistake the user can fix exits non-zero with
 # the reason, never a traceback; reports only read (a read-only transaction), the import
 # writes in one transaction or not at all.
@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.office import Office, load_office
-from bot.settings import Settings, load_settings
+from bot.config.office import Office, load_office
+from bot.config.settings import Settings, load_settings
 from kpi.periods import Period, parse_period
 
 SKM_PERIOD_HELP = "periode SKM: 2026 (tahun), 2026-S1/S2 (semester), 2026-Q1..Q4 (triwulan)"
@@ -41,7 +41,7 @@ def _period(text: str) -> Period:
 def _service(office: Office, text: str | None) -> str | None:
     if text is None:
         return None
-    from bot.skm_qr import UnknownService, find_service
+    from bot.reports.skm_qr import UnknownService, find_service
 
     try:
         return find_service(office, text).code
@@ -55,8 +55,8 @@ def _context() -> tuple[Settings, Office]:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from bot.service import open_database
-    from bot.skm_summary import skm_summary, summary_context, summary_json
+    from bot.app.service import open_database
+    from bot.reports.skm_summary import skm_summary, summary_context, summary_json
     from bot.texts import render, set_timezone, to_plain
 
     settings, office = _context()
@@ -68,7 +68,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         with db.reading() as session:
             summary = skm_summary(session, office, period, service)
             if args.xlsx:
-                from bot.skm_xlsx import TooManyRowsError, write_report_xlsx
+                from bot.reports.skm_xlsx import TooManyRowsError, write_report_xlsx
 
                 try:
                     n = write_report_xlsx(Path(args.xlsx), session, office, summary,
@@ -79,7 +79,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     finally:
         db.dispose()
     if args.chart:
-        from bot.charts import nrr_chart
+        from bot.reports.charts import nrr_chart
 
         Path(args.chart).write_bytes(nrr_chart(summary, office))
         print(f"Grafik NRR ditulis ke {args.chart}.", file=sys.stderr)
@@ -91,8 +91,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from bot.service import open_database
-    from bot.skm_import import import_skm_file
+    from bot.app.service import open_database
+    from bot.imports.skm_import import import_skm_file
 
     settings, office = _context()
     path = Path(args.file)
@@ -126,7 +126,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_population(args: argparse.Namespace) -> int:
-    from bot.service import open_database
+    from bot.app.service import open_database
     from kpi.sample_size import krejcie_morgan
     from storage.skm import set_population
 
@@ -148,7 +148,7 @@ def cmd_population(args: argparse.Namespace) -> int:
 
 
 def cmd_qr(args: argparse.Namespace) -> int:
-    from bot.skm_qr import deep_link, find_service, write_qr
+    from bot.reports.skm_qr import deep_link, find_service, write_qr
 
     settings, office = _context()
     code = _service(office, args.layanan)
@@ -161,7 +161,7 @@ def cmd_qr(args: argparse.Namespace) -> int:
         link = deep_link(settings.telegram_bot_username, service.code)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
-    from bot.settings import DEFAULT_BOT_USERNAME
+    from bot.config.settings import DEFAULT_BOT_USERNAME
 
     if settings.telegram_bot_username == DEFAULT_BOT_USERNAME:
         # A card printed with a name that is not the office's bot leads residents nowhere.
@@ -179,9 +179,9 @@ def cmd_qr(args: argparse.Namespace) -> int:
 
 def _official_action(args: argparse.Namespace) -> tuple[str, dict]:  # type: ignore[type-arg]
     """Run one `sigap skm resmi` action in a transaction; the template context to print."""
-    from bot import skm_official as official
-    from bot.iku_report import parse_decimal
-    from bot.service import open_database
+    from bot.app.service import open_database
+    from bot.reports import skm_official as official
+    from bot.reports.iku_report import parse_decimal
     from storage.iku import RegisterError
 
     settings, office = _context()
@@ -228,7 +228,7 @@ def _guard(func):  # type: ignore[no-untyped-def]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """The `skm` command group, added to the top-level parser of bot/cli.py."""
+    """The `skm` command group, added to the top-level parser of bot/cli/sigap.py."""
     skm = sub.add_parser("skm", help="Survei Kepuasan Masyarakat: laporan, impor, populasi, nilai resmi, QR")
     acts = skm.add_subparsers(dest="action", required=True)
 

@@ -1,7 +1,7 @@
 # The argument parser of the `sigap` command, in Indonesian.
 #
 # Invariants:
-# - Every parser of the CLI is a `SigapParser`: `parser()` in bot/cli.py builds the top level
+# - Every parser of the CLI is a `SigapParser`: `parser()` in bot/cli/sigap.py builds the top level
 #   with it, and argparse gives every `add_subparsers()`/`add_parser()` below it the class of
 #   its parent, so subcommands added by any module (cli_skm, cli_iku, cli_pdp, ...) are
 #   Indonesian without doing anything.

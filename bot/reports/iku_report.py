@@ -2,7 +2,7 @@
 # year to date, capaian and band. What `sigap iku report`, /iku and the weekly digest show.
 # Invariants:
 # - Every figure comes from database aggregates (storage.iku, storage.complaint_stats,
-#   bot.skm_summary); nothing loops over complaints, documents or activities.
+#   bot.reports.skm_summary); nothing loops over complaints, documents or activities.
 # - Ratio indicators (IKU 3, 4, 6) are recomputed from summed numerators and denominators
 #   (kpi.capaian.ratio_value), never by averaging quarterly percentages; count indicators
 #   (IKU 1) sum; IKU 2 is the IKM of the quarter / the year's pooled responses; IKU 5 is the
@@ -28,8 +28,8 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.office import Office
-from bot.skm_official import apply_official
+from bot.config.office import Office
+from bot.reports.skm_official import apply_official
 from bot.texts import angka
 from kpi.capaian import DEFAULT_BANDS, band, capaian, program_achieved, ratio_value, sum_count
 from kpi.ikm import IkmResult, NoResponsesError, compute_ikm, weight_from_setting
@@ -294,7 +294,7 @@ def iku_table(session: Session, office: Office, year: int, today: date, *, year_
               iku4_ytd: ResolutionCounts | None = None) -> list[IkuRow]:
     """The six IKU as of `today`. year_only: the year-to-date values without the quarters
     and breakdowns (the digest), IKU 4 from `iku4_ytd` when the caller counted it already
-    (for bot.iku_report.iku4_cohort of the same date)."""
+    (for bot.reports.iku_report.iku4_cohort of the same date)."""
     tz = ZoneInfo(office.timezone)
     started = [p.index for p in quarters_of(year) if p.first_day() <= today]
     registered = iku.targets(session, year)

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 from pathlib import Path
 
-from bot.office import Office
+from bot.config.office import Office
 from bot.texts import render, to_plain
 from storage.db import Database
 from storage.retention import RetentionReport, delete_files, purge

@@ -12,18 +12,18 @@ from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.app.delivery import Delivery, Sender
+from bot.app.failures import TelegramUnreachable
+from bot.app.web import WebServer, build_app
 from bot.channels.telegram import TelegramChannel, TelegramSender, build_application
 from bot.channels.whatsapp import WhatsAppService
-from bot.delivery import Delivery, Sender
+from bot.config.office import Office, load_office
+from bot.config.settings import Settings
+from bot.config.workcalendar import deadline_policy
 from bot.dialogs.context import Runtime
-from bot.failures import TelegramUnreachable
 from bot.jobs.digest_job import DigestJob
 from bot.jobs.reminders_job import ReminderJob
-from bot.office import Office, load_office
-from bot.settings import Settings
 from bot.texts import set_timezone
-from bot.web import WebServer, build_app
-from bot.workcalendar import deadline_policy
 from storage import job_locks, migrate, people
 from storage.db import Database
 
@@ -193,7 +193,7 @@ class Service:
             )
 
     async def _retention(self, _context: object) -> None:
-        from bot.retention_job import run_retention
+        from bot.jobs.retention_job import run_retention
 
         try:
             await asyncio.to_thread(self._retention_once, run_retention)

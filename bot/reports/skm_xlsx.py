@@ -25,8 +25,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from tqdm import tqdm
 
-from bot.office import Office
-from bot.skm_summary import SkmSummary, formula_notes, legend
+from bot.config.office import Office
+from bot.reports.skm_summary import SkmSummary, formula_notes, legend
 from bot.texts import angka, tanggal_pendek
 from kpi.rounding import round_half_up
 from kpi.skm_questionnaire import AGE_BANDS, PEKERJAAN, PENDIDIKAN, UNSUR

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import iku_report as rep
-from bot.office import Office, load_office
-from bot.settings import load_settings
+from bot.config.office import Office, load_office
+from bot.config.settings import load_settings
+from bot.reports import iku_report as rep
 from bot.texts import render, to_plain
 from storage import iku
 from storage.iku import RegisterError
@@ -45,7 +45,7 @@ def _opt_text(value: str | None) -> str | None:
 
 
 def register(sub: Any) -> None:
-    """Add `iku` to the `sigap` parser (called from bot.cli.parser)."""
+    """Add `iku` to the `sigap` parser (called from bot.cli.sigap.parser)."""
     p = sub.add_parser("iku", help="indikator kinerja utama: register, riwayat dan laporan")
     p.set_defaults(func=run)
     groups = p.add_subparsers(dest="iku_register", required=True)
@@ -160,7 +160,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.service import open_database
+    from bot.app.service import open_database
 
     settings = load_settings()
     office = load_office(settings.office_file)
@@ -357,7 +357,7 @@ def _report(session: Any, office: Office, args: argparse.Namespace, today: date)
     year = _year(args, today)
     rows = rep.iku_table(session, office, year, today)
     if args.xlsx is not None:
-        from bot.iku_xlsx import write_iku_xlsx
+        from bot.reports.iku_xlsx import write_iku_xlsx
 
         try:
             write_iku_xlsx(args.xlsx, rows, office, year, today)

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from tqdm import tqdm
 
-from bot.office import Office
+from bot.config.office import Office
 from kpi.periods import period_of_date
 from kpi.skm_profile import (
     PEKERJAAN_LAINNYA_LIMIT,

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.office import Office, load_office
-from bot.settings import Settings, load_settings
+from bot.config.office import Office, load_office
+from bot.config.settings import Settings, load_settings
 from bot.texts import set_timezone
 from kpi.periods import Period, parse_period
 
@@ -30,7 +30,7 @@ def register(sub: Any) -> None:
 
 
 def _week(text: str | None, office: Office, now: datetime) -> Period:
-    from bot.digest import default_week
+    from bot.reports.digest import default_week
 
     if not text:
         return default_week(office, now)
@@ -57,8 +57,8 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
 
 def _dry_run(settings: Settings, office: Office, week: Period, now: datetime, chart: Path | None) -> int:
-    from bot.digest import build_digest
-    from bot.service import open_database
+    from bot.app.service import open_database
+    from bot.reports.digest import build_digest
 
     db = open_database(settings)
     try:
@@ -74,9 +74,9 @@ def _dry_run(settings: Settings, office: Office, week: Period, now: datetime, ch
 
 
 async def _send(settings: Settings, office: Office, token: str, week: Period) -> int:
+    from bot.app.service import make_runtime, open_database, utcnow
     from bot.channels.telegram import TelegramSender, build_application
     from bot.jobs.digest_job import DigestJob
-    from bot.service import make_runtime, open_database, utcnow
 
     app = build_application(token, settings.telegram_base_url, settings.telegram_base_file_url, rate_limit=False)
     await app.initialize()

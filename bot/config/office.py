@@ -99,7 +99,7 @@ class Office:
     digest_weekday: int = 0  # Monday
     digest_time: time = time(7, 0)
     digest_max_late_hours: int = 48
-    # The deadline clock (bot/workcalendar.py; README "Deadlines and working days"):
+    # The deadline clock (bot/config/workcalendar.py; README "Deadlines and working days"):
     # holidays-package categories that are days off ("public" = libur nasional, "government"
     # = cuti bersama), single extra days off and cancelled ones, the resolution standard.
     holiday_categories: tuple[str, ...] = ("public", "government")
@@ -360,7 +360,7 @@ def _deadline_clock(data: dict[str, Any]) -> dict[str, Any]:
         cats = days_off["kategori_libur"]
         if not isinstance(cats, list) or not all(isinstance(c, str) for c in cats):
             raise OfficeFileError("Berkas kantor: hari_kerja.kategori_libur harus daftar teks.")
-        from bot.workcalendar import check_categories
+        from bot.config.workcalendar import check_categories
 
         out["holiday_categories"] = check_categories(tuple(cats))
     if "libur_tambahan" in days_off:

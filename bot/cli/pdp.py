@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.office import load_office
-from bot.settings import load_settings
+from bot.config.office import load_office
+from bot.config.settings import load_settings
 from bot.texts import render, set_timezone, to_plain
 
 
@@ -85,7 +85,7 @@ def _say(template: str, **values: Any) -> None:
 
 
 def cmd_pdp(args: argparse.Namespace) -> int:
-    from bot.service import open_database
+    from bot.app.service import open_database
 
     settings = load_settings()
     office = load_office(settings.office_file)

@@ -12,10 +12,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.app.service import Service
+from bot.config.settings import Settings, WhatsAppSettings
 from bot.emulators.telegram import BotApiEmulator, Outgoing
 from bot.emulators.whatsapp import GraphApiEmulator, SandboxUser
-from bot.service import Service
-from bot.settings import Settings, WhatsAppSettings
 from bot.texts import to_plain
 from storage import inbox, outbox, people
 from storage.db import sqlite_url

@@ -22,7 +22,7 @@ from storage.iku import RegisterError
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from bot.office import Office
+    from bot.config.office import Office
 
 SOURCE_OFFICIAL = "e-SUKMA"
 SOURCE_OWN = "SIGAP"
@@ -142,7 +142,7 @@ def record_official(session: Session, office: Office, period: Period, value: Dec
                     document: str, who: str, now: datetime, note: str | None = None) -> dict[str, Any]:
     """Record the figure and return the confirmation's context (template skm_resmi, aksi
     catat), with SIGAP's own figure of the same period and the difference."""
-    from bot.skm_summary import skm_summary
+    from bot.reports.skm_summary import skm_summary
 
     entry = skm_official.set_official(session, period.code, value, respondents, document, who, now, note)
     own = skm_summary(session, office, period)

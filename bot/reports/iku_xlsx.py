@@ -16,9 +16,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
-from bot.iku_report import IkuRow, shown
-from bot.office import Office
-from bot.skm_official import add_official_sheet
+from bot.config.office import Office
+from bot.reports.iku_report import IkuRow, shown
+from bot.reports.skm_official import add_official_sheet
 from bot.texts import tanggal
 
 HEADERS = (

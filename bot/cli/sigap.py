@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.cli_parser import SigapParser, quiet_stdout
-from bot.office import OfficeFileError, load_office
-from bot.settings import SettingsError, load_settings
+from bot.cli.parser import SigapParser, quiet_stdout
+from bot.config.office import OfficeFileError, load_office
+from bot.config.settings import SettingsError, load_settings
 
 
 def _now() -> datetime:
@@ -20,13 +20,13 @@ def _now() -> datetime:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.service import Service
+    from bot.app.service import Service
 
     settings = load_settings()
     token = settings.require_token()
-    from bot.log_redact import configure_logging
+    from bot.app.log_redact import configure_logging
 
-    # Every line redacted: no token, phone number or chat id in clear (bot/log_redact.py).
+    # Every line redacted: no token, phone number or chat id in clear (bot/app/log_redact.py).
     configure_logging(settings.log_level)
     # httpx logs every request URL, which contains the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -45,7 +45,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from bot.sandbox import run_sandbox
+    from bot.app.sandbox import run_sandbox
 
     return asyncio.run(run_sandbox(load_settings(), script=args.script))
 
@@ -61,7 +61,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_officers(args: argparse.Namespace) -> int:
-    from bot.service import open_database
+    from bot.app.service import open_database
     from storage import people
 
     db = open_database(load_settings())
@@ -93,13 +93,13 @@ def cmd_officers(args: argparse.Namespace) -> int:
 
 
 def cmd_complaints(args: argparse.Namespace) -> int:
-    from bot.service import open_database
+    from bot.app.service import open_database
     from storage import csv_io
 
     settings = load_settings()
     office = load_office(settings.office_file)
     tz = ZoneInfo(office.timezone)
-    from bot.workcalendar import deadline_policy
+    from bot.config.workcalendar import deadline_policy
 
     policy = deadline_policy(office)
     db = open_database(settings)
@@ -143,8 +143,8 @@ def cmd_complaints(args: argparse.Namespace) -> int:
 
 
 def cmd_retention(args: argparse.Namespace) -> int:
-    from bot.retention_job import describe, run_retention
-    from bot.service import open_database
+    from bot.app.service import open_database
+    from bot.jobs.retention_job import describe, run_retention
 
     settings = load_settings()
     office = load_office(settings.office_file)
@@ -206,20 +206,16 @@ def parser() -> argparse.ArgumentParser:
                           "tidak tersisa di berkas basis data; mengunci tabel, jalankan di jam sepi")
     ret.set_defaults(func=cmd_retention)
 
-    from bot import cli_skm
-
+    from bot.cli import skm as cli_skm
     cli_skm.add_parser(sub)
 
-    from bot import cli_iku
-
+    from bot.cli import iku as cli_iku
     cli_iku.register(sub)
 
-    from bot import cli_digest
-
+    from bot.cli import digest as cli_digest
     cli_digest.register(sub)
 
-    from bot import cli_pdp
-
+    from bot.cli import pdp as cli_pdp
     cli_pdp.register(sub)
     return p
 
@@ -238,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     line on stderr and a non-zero exit code, never a traceback."""
     if not logging.getLogger().handlers:
         # Any command may log a warning (digest --send, retensi): redacted like `run`'s.
-        from bot.log_redact import configure_logging
+        from bot.app.log_redact import configure_logging
 
         configure_logging("WARNING")
     try:
@@ -246,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         quiet_stdout()
         return 1
-    from bot.failures import TelegramUnreachable
+    from bot.app.failures import TelegramUnreachable
     from storage.db import unreachable_reason
 
     try:

@@ -18,7 +18,7 @@ import qrcode
 import qrcode.constants
 from PIL import Image, ImageDraw, ImageFont
 
-from bot.office import Office, Service
+from bot.config.office import Office, Service
 
 BOX = 12  # pixels per module in the PNG: about 4 cm wide at 300 dpi for a version-3 code
 BORDER = 4

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.charts import weekly_chart
-from bot.iku_report import iku4_cohort, iku_table
-from bot.office import Office
-from bot.skm_summary import current_skm_period, skm_summary
+from bot.config.office import Office
+from bot.config.workcalendar import office_days_off
+from bot.reports.charts import weekly_chart
+from bot.reports.iku_report import iku4_cohort, iku_table
+from bot.reports.skm_summary import current_skm_period, skm_summary
 from bot.texts import render, to_plain
-from bot.workcalendar import office_days_off
 from kpi.digest import (
     DigestContent,
     IndicatorFigures,
@@ -125,7 +125,7 @@ def build_digest(
     counts = digest_stats.week_counts(session, start, end)
     open_ = digest_stats.open_counts(session, today, limit=OVERDUE_SHOWN)
     # IKU 4 of the year as of the same date and by the same cohort as the IKU table below,
-    # so the digest shows one value for it (bot.iku_report.iku4_cohort).
+    # so the digest shows one value for it (bot.reports.iku_report.iku4_cohort).
     cohort = iku4_cohort(office, year, as_of)
     resolution = digest_stats.resolution_figures(
         session, cohort.start, cohort.end, tz, holidays,

@@ -450,7 +450,7 @@ class Delivery:
             return [("text", {"text": render("kesalahan"), "buttons": []})]
 
     def _draw_digest(self, job: Job) -> tuple[str, Path, str]:
-        from bot.digest import draw_digest  # pulls in matplotlib: only when asked
+        from bot.reports.digest import draw_digest  # pulls in matplotlib: only when asked
 
         with self.db.reading() as s:
             return draw_digest(s, self.rt.office, job.payload["week"], self.clock(), self.rt.data_dir,

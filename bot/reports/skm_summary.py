@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.office import Office
+from bot.config.office import Office
 from kpi.ikm import GRADE_TABLE, IkmResult, NoResponsesError, compute_ikm, weight_from_setting
 from kpi.periods import KINDS, Period, period_containing, period_of_date
 from kpi.rounding import round_half_up

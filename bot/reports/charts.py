@@ -13,8 +13,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from bot.office import Office
-from bot.skm_summary import SkmSummary
+from bot.config.office import Office
+from bot.reports.skm_summary import SkmSummary
 from bot.texts import angka
 from kpi.rounding import round_half_up
 from kpi.skm_questionnaire import UNSUR

@@ -1,0 +1,1 @@
+"""The running service: wiring, the ASGI server, delivery and the sandbox."""

@@ -1,0 +1,5 @@
+"""The `sigap` command: one module per command group."""
+
+from bot.cli.sigap import main
+
+__all__ = ["main"]

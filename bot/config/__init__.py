@@ -1,0 +1,1 @@
+"""Settings, the office file and the working-day calendar."""

@@ -1,0 +1,1 @@
+"""Reading files from other software into the register."""

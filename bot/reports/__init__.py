@@ -1,0 +1,1 @@
+"""What builds a report or digest, and what writes it to xlsx, PNG or QR."""
