@@ -43,6 +43,11 @@ def tanggal_pendek(value: date | datetime) -> str:
     return format_date(value, "d MMM y", locale=LOCALE)
 
 
+def tanggal_sumbu(value: date) -> str:
+    """'9 Nov': a chart tick, where the year is in the title."""
+    return format_date(value, "d MMM", locale=LOCALE)
+
+
 def waktu(value: datetime) -> str:
     """'30 Nov 2026 14.05 WIB'."""
     local = value.astimezone(_TZ)

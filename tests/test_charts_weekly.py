@@ -48,3 +48,18 @@ def test_target_label_keeps_the_configured_decimals() -> None:
     assert target_label(Decimal("95.50")) == "95,50%"
     assert target_label(Decimal("95.5")) == "95,5%"
     assert target_label(Decimal("90")) == "90%"
+
+
+def test_the_digest_chart_names_weeks_by_their_monday() -> None:
+    # ISO weeks 45-48 of 2026 start on Monday 2, 9, 16 and 23 November; week 1 of 2027 on
+    # Monday 4 January 2027 (a year boundary inside the 12 weeks shown).
+    from bot.reports.digest import week_ticks
+    from kpi.periods import Period
+
+    weeks = [Period("week", 2026, i) for i in (45, 46, 47, 48)] + [Period("week", 2027, 1)]
+    assert week_ticks(weeks) == ["2 Nov", "9 Nov", "16 Nov", "23 Nov", "4 Jan"]
+    fig = weekly_figure(week_ticks(weeks), [1] * 5, [1] * 5, [None] * 5, Decimal(90), "Lima minggu")
+    ax = fig.axes[0]
+    ax.figure.canvas.draw()  # type: ignore[union-attr]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2 Nov", "9 Nov", "16 Nov", "23 Nov", "4 Jan"]
+    assert ax.get_xlabel() == "Minggu, mulai Senin"

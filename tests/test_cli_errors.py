@@ -174,7 +174,7 @@ def test_database_down_is_one_line_without_password(
 def test_a_closed_pipe_ends_quietly(register: Register, tmp_path: Path) -> None:
     # Run from tmp_path (its own data/), importing the project from the source tree.
     env = dict(os.environ, SIGAP_DATA_DIR=str(tmp_path / "data"), PYTHONPATH=str(ROOT), **register.env())
-    cmd = [sys.executable, "-m", "bot.cli.sigap"]
+    cmd = [sys.executable, "-m", "bot.cli"]
     subprocess.run([*cmd, "petugas", "tambah", "--telegram-id", "1", "--nama", "A", "--peran", "admin"],
                    env=env, cwd=tmp_path, check=True, capture_output=True)
     for args in (["petugas", "daftar"], ["--help"]):

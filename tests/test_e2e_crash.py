@@ -41,7 +41,7 @@ def start_bot(emu: BotApiEmulator, data_dir: Path) -> subprocess.Popen[bytes]:
         # PostgreSQL: the replies the killed process held are taken over after this.
         "SIGAP_OUTBOX_LEASE": "2",
     }
-    return subprocess.Popen([sys.executable, "-m", "bot.cli.sigap", "run"], env=env, cwd=data_dir)
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=data_dir)
 
 
 def menus_for(emu: BotApiEmulator, user: int) -> int:

@@ -48,7 +48,7 @@ def _start_worker(emu: BotApiEmulator, data_dir: Path, port: int, hook_url: str)
         "SIGAP_WEB_PORT": str(port),
         "SIGAP_OUTBOX_LEASE": "2",  # a killed worker's replies are taken over after 2 s
     }
-    return subprocess.Popen([sys.executable, "-m", "bot.cli.sigap", "run"], env=env, cwd=data_dir)
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=data_dir)
 
 
 async def _listening(port: int) -> bool:

@@ -150,6 +150,7 @@ def weekly_figure(
     ax.bar([x + 0.2 for x in xs], resolved, 0.4, label="Selesai", color="#59a14f", zorder=2)
     ax.set_xticks(xs)
     ax.set_xticklabels(labels, fontsize=8)
+    ax.set_xlabel("Minggu, mulai Senin")
     ax.set_ylabel("Laporan")
     highest = max([*received, *resolved, 0])
     ax.set_ylim(0, max(_MIN_COUNT_TOP, highest * 1.15))

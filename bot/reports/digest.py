@@ -20,7 +20,7 @@ from bot.config.workcalendar import office_days_off
 from bot.reports.charts import weekly_chart
 from bot.reports.iku_report import iku4_cohort, iku_table
 from bot.reports.skm_summary import current_skm_period, skm_summary
-from bot.texts import render, to_plain
+from bot.texts import render, tanggal_sumbu, to_plain
 from kpi.digest import (
     DigestContent,
     IndicatorFigures,
@@ -171,7 +171,7 @@ def build_digest(
     # only while one is running).
     text = render("digest", d=content, s=content.skm, p=digest_stats.pdp_figures(session, now), kantor=office.name)
     chart = weekly_chart(
-        [f"W{w.week.index:02d}" for w in series],
+        week_ticks([w.week for w in series]),
         [w.received for w in series],
         [w.resolved for w in series],
         [w.rate for w in series],
@@ -180,6 +180,12 @@ def build_digest(
     )
     caption = f"Pengaduan masuk dan selesai per minggu, {_weeks_label(weeks[0], week)}; garis: tingkat penyelesaian dan target IKU 4."
     return Digest(week, content, text, chart, caption)
+
+
+def week_ticks(weeks: list[Period]) -> list[str]:
+    """The chart's tick under each week: its Monday ("9 Nov"), which a reader places at once,
+    where an ISO week number ("W46") has to be worked out."""
+    return [tanggal_sumbu(w.first_day()) for w in weeks]
 
 
 def _weeks_label(first: Period, last: Period) -> str:
