@@ -107,14 +107,16 @@ def _documents(session: Session, office: Office, year: int, started: list[int], 
     })
 
 
-def _ikm_between(session: Session, office: Office, first: date, last: date) -> tuple[int, IkmResult | None]:
-    """Respondents and IKM of the answers dated first..last (SkmResponse.tanggal)."""
+def _ikm_between(session: Session, office: Office, first: date, last: date,
+                 ) -> tuple[int, IkmResult | None, skm_stats.UnsurTotals]:
+    """Respondents and IKM of the answers dated first..last (SkmResponse.tanggal), and the
+    per-unsur totals they come from (a kabupaten pools those)."""
     totals = skm_stats.unsur_totals(session, first, last)
     try:
         result = compute_ikm(totals.sums, totals.counts, weight_from_setting(office.skm_weight))
     except NoResponsesError:
         result = None
-    return totals.respondents, result
+    return totals.respondents, result, totals
 
 
 def _skm(session: Session, office: Office, year: int, started: list[int], tz: ZoneInfo,
@@ -124,22 +126,26 @@ def _skm(session: Session, office: Office, year: int, started: list[int], tz: Zo
     respondents: dict[str, int] = {}
     for q in ([] if year_only else started):
         period = Period("quarter", year, q)
-        n, result = _ikm_between(session, office, period.first_day(), min(period.last_day(), as_of))
+        n, result, _ = _ikm_between(session, office, period.first_day(), min(period.last_day(), as_of))
         respondents[_qkey(q)] = n
         quarters[q] = Fraction(result.konversi) if result else None
     ytd: Fraction | None = None
     mutu = kinerja = None
+    unsur_ytd: dict[str, dict[str, int]] | None = None
     if started:
         # The year's IKM pools the year's responses; it is not a mean of quarterly indices.
         year_period = Period("year", year)
-        n, result = _ikm_between(session, office, year_period.first_day(), min(year_period.last_day(), as_of))
+        n, result, totals = _ikm_between(session, office, year_period.first_day(),
+                                         min(year_period.last_day(), as_of))
         respondents["ytd"] = n
+        unsur_ytd = {"sums": dict(totals.sums), "counts": dict(totals.counts)}
         if result is not None:
             ytd = Fraction(result.konversi)
             mutu, kinerja = result.mutu, result.kinerja
     # The official e-SUKMA figure of an ended period takes the place of SIGAP's own (issue 9).
     quarters, ytd, detail = apply_official(session, year, as_of, quarters, ytd, {
         "sumber": "skm", "respondents": respondents, "mutu": mutu, "kinerja": kinerja,
+        "unsur_ytd": unsur_ytd,
     })
     return _Realisation(quarters, ytd, detail)
 

@@ -1,0 +1,95 @@
+# The kabupaten IKU table built from each kecamatan's own IKU table (bot.reports.kabupaten).
+# Until every query is scoped to a kecamatan (issue 14, next step), two kecamatan are two
+# registers on the backend under test.
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from bot.config.office import Office, load_office
+from bot.reports.iku_report import iku_table
+from bot.reports.kabupaten import NOT_POOLED_OFFICIAL, KecamatanIku, kabupaten_table
+from storage import skm
+from storage.db import Database
+from tests.conftest import drop_database, make_database
+from tests.test_iku_report import NOW, complaint, wib
+
+TODAY = date(2026, 5, 15)
+
+
+@pytest.fixture
+def arjasa(db: Database, tmp_path: Path) -> Iterator[Database]:
+    (tmp_path / "arjasa").mkdir()
+    backend = "postgresql" if str(db.url).startswith("postgresql") else "sqlite"
+    database, handle = make_database(backend, tmp_path / "arjasa")
+    try:
+        yield database
+    finally:
+        drop_database(database, handle)
+
+
+def _answers(db: Database, office: Office, n: int, value: int) -> None:
+    with db.transaction() as s:
+        for i in range(n):
+            draft = skm.ResponseDraft(service=office.services[0].code, period="2026-Q1", tanggal=date(2026, 2, 1),
+                                      answers={f"u{j}": value for j in range(1, 10)})
+            skm.record_response(s, draft, source="kertas", now=NOW, recorded_by=f"kertas {i}")
+
+
+def _tables(jelbuk: Database, arjasa: Database, office: Office) -> list[KecamatanIku]:
+    with jelbuk.reading() as s:
+        a = iku_table(s, office, 2026, TODAY)
+    with arjasa.reading() as s:
+        b = iku_table(s, office, 2026, TODAY)
+    return [KecamatanIku("35.09.25", "Jelbuk", a), KecamatanIku("35.09.22", "Arjasa", b)]
+
+
+def test_the_kabupaten_pools_and_ranks_the_kecamatan(db: Database, arjasa: Database) -> None:
+    office = load_office()
+    # IKU 4: Jelbuk resolved 3 of 3 (100%), Arjasa 0 of 1 (0%). The kabupaten resolved 3 of 4
+    # (75%); the mean of the percentages would be 50%.
+    with db.transaction() as s:
+        for day in (2, 3, 4):
+            complaint(s, wib(2026, 2, day, 9, 0), "selesai")
+    with arjasa.transaction() as s:
+        complaint(s, wib(2026, 2, 5, 9, 0))
+    # IKU 2: 3 respondents answering 4 in Jelbuk (100,00), 1 answering 1 in Arjasa (25,00):
+    # NRR (3x4 + 1x1) / 4 = 3,25 on every unsur, IKM 81,25; the mean would be 62,50.
+    _answers(db, office, 3, 4)
+    _answers(arjasa, office, 1, 1)
+    rows = {r.code: r for r in kabupaten_table(_tables(db, arjasa, office))}
+
+    iku4 = rows["IKU-4"]
+    assert iku4.kabupaten == Decimal(75)
+    assert [(c.nama, c.realisation, c.rank) for c in iku4.cells] == [
+        ("Jelbuk", Decimal(100), 1), ("Arjasa", Decimal(0), 2)]
+    iku2 = rows["IKU-2"]
+    assert iku2.kabupaten == Decimal("81.25") and iku2.note is None
+    assert [(c.realisation, c.rank) for c in iku2.cells] == [(Decimal(100), 1), (Decimal(25), 2)]
+    # IKU 1 counts sum (none registered); IKU 5 has no SAKIP score anywhere yet.
+    assert rows["IKU-1"].kabupaten == Decimal(0)
+    assert rows["IKU-5"].kabupaten is None and [c.rank for c in rows["IKU-5"].cells] == [None, None]
+    assert list(rows) == ["IKU-1", "IKU-2", "IKU-3", "IKU-4", "IKU-5", "IKU-6"]
+
+
+def test_an_official_ikm_is_not_pooled_with_answers(db: Database, arjasa: Database) -> None:
+    office = load_office()
+    _answers(db, office, 2, 4)
+    tables = _tables(db, arjasa, office)
+    # As if Arjasa's year IKM were the official e-SUKMA figure (bot.reports.skm_official).
+    iku2 = next(r for r in tables[1].rows if r.code == "IKU-2")
+    iku2.detail["nilai_sumber"] = {"ytd": "e-SUKMA"}
+    row = next(r for r in kabupaten_table(tables) if r.code == "IKU-2")
+    assert row.kabupaten is None and row.note == NOT_POOLED_OFFICIAL
+
+
+def test_kecamatan_with_another_decree_shape_are_refused(db: Database, arjasa: Database) -> None:
+    office = load_office()
+    tables = _tables(db, arjasa, office)
+    short = KecamatanIku("35.09.22", "Arjasa", tables[1].rows[:5])
+    with pytest.raises(ValueError, match="tidak sama"):
+        kabupaten_table([tables[0], short])
