@@ -204,16 +204,19 @@ def _cohort_where(session: Session, c: Cohort) -> Any:
     return or_(received, carried)
 
 
-def cohort_table(session: Session, c: Cohort, *extra: Any, status: Any = None, where: Any = None) -> Any:
+def cohort_table(session: Session, c: Cohort, *extra: Any, status: Any = None, on_time: Any = None,
+                 where: Any = None) -> Any:
     """The cohort as a subquery: one row per complaint with its status as of the cut-off
-    (column s) and the columns the counts need; the aggregate reads it once per row."""
+    (column s), the on_time recorded by then (column ot) and the columns the counts need;
+    the aggregate reads it once per row. `status` and `on_time` replace the two for a
+    cohort whose rows have cut-offs of their own (resolution_by_quarter)."""
     return (
         select(
             Complaint.id,
             (status if status is not None else status_at(c.cutoff)).label("s"),
             Complaint.verified_at, Complaint.verify_due, Complaint.followed_up_at,
             Complaint.resolved_at, Complaint.followup_due, Complaint.resolve_due,
-            recorded_on_time(c.cutoff).label("ot"),
+            (on_time if on_time is not None else recorded_on_time(c.cutoff)).label("ot"),
             *extra,
         )
         .where(where if where is not None else _cohort_where(session, c))
@@ -327,14 +330,21 @@ def resolution_by_quarter(session: Session, year: int, tz: ZoneInfo, *, as_of: d
         (received < q[3].start(tz), 3),
         else_=4,
     )
+    # Status and the recorded on_time both as of the row's quarter's end: a later reopening
+    # and on-time resolution is Q2's history and must not make Q1's figure change afterwards
+    # (tests/test_iku4_quarter_on_time.py).
     status = case(
         *[(quarter == i + 1, status_at(min(q[i].end(tz), limit))) for i in range(3)],
         else_=status_at(limit),
     )
+    on_time = case(
+        *[(quarter == i + 1, recorded_on_time(min(q[i].end(tz), limit))) for i in range(3)],
+        else_=recorded_on_time(limit),
+    )
     carry_from = q[0].start(tz) if carry_over == "bawa_sisa" else None
     cohort = Cohort(q[0].start(tz), limit, limit, carry_from)
     prepare(session)
-    t = cohort_table(session, cohort, quarter.label("q"), status=status)
+    t = cohort_table(session, cohort, quarter.label("q"), status=status, on_time=on_time)
     rows = session.execute(
         select(t.c.q, *count_columns(session, t, tz, definition)).group_by(t.c.q)
     ).all()

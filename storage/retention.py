@@ -19,7 +19,15 @@ from sqlalchemy.orm import Session
 
 from storage import erasure, skm
 from storage.lifecycle import OPEN_STATUSES
-from storage.models import Complaint, DialogState, InboxItem, Officer, OutboxItem, Person, Photo
+from storage.models import (
+    Complaint,
+    DialogState,
+    InboxItem,
+    Officer,
+    OutboxItem,
+    Person,
+    Photo,
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,10 @@ class RetentionPolicy:
     outbox_days: int = 30
     dialog_days: int = 30
     survey_link_days: int = 365
+    # The survey's "kritik dan saran": free text that often names an officer, a neighbour or
+    # the writer. The SKM report lists it (domain.md 2.4), so it is kept until the year's
+    # report has been made and checked, longer than the chat link (office file's [retensi]).
+    survey_suggestion_days: int = 730
 
 
 @dataclass
@@ -46,6 +58,7 @@ class RetentionReport:
     dialogs_dropped: int = 0
     survey_links_dropped: int = 0
     survey_occupations_erased: int = 0  # "Lainnya" occupation texts of survey answers
+    survey_suggestions_erased: int = 0  # "kritik dan saran" texts of survey answers
     descriptions_erased: int = 0
     locations_erased: int = 0
     notes_erased: int = 0
@@ -59,7 +72,7 @@ class RetentionReport:
         return (
             self.identities_erased + self.photos_removed + self.inbox_cleared
             + self.outbox_cleared + self.dialogs_dropped + self.survey_links_dropped
-            + self.survey_occupations_erased
+            + self.survey_occupations_erased + self.survey_suggestions_erased
             + self.descriptions_erased + self.locations_erased + self.notes_erased
             + self.erased_reporters_cases
         )
@@ -202,6 +215,9 @@ def purge(session: Session, policy: RetentionPolicy, now: datetime, data_dir: Pa
     cutoff = now - timedelta(days=policy.survey_link_days)
     report.survey_links_dropped = skm.forget_respondents(session, cutoff)
     report.survey_occupations_erased = skm.forget_occupation_texts(session, cutoff)
+    report.survey_suggestions_erased = skm.forget_suggestions(
+        session, now - timedelta(days=policy.survey_suggestion_days)
+    )
     return report
 
 

@@ -179,6 +179,19 @@ def forget_occupation_texts(session: Session, answered_before: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def forget_suggestions(session: Session, answered_before: datetime) -> int:
+    """Retention: the "kritik dan saran" is free text that often names an officer, a
+    neighbour or the writer. It is kept longer than the chat link because the SKM report
+    lists it; then it goes, on chat and paper answers alike. Scores and profile stay, so the
+    IKM of every period is unchanged."""
+    result = session.execute(
+        update(SkmResponse)
+        .where(SkmResponse.answered_at < answered_before, SkmResponse.saran.is_not(None))
+        .values(saran=None)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def linked_responses(session: Session, key: str) -> int:
     """How many answers are still linked to this chat identity (for "Data saya")."""
     from sqlalchemy import func

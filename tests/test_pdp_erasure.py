@@ -217,6 +217,9 @@ def test_office_file_sets_a_period_per_kind(tmp_path: Path) -> None:
     edited = tmp_path / "kantor.toml"
     edited.write_text(text_.replace("lokasi_hari = 365", "lokasi_hari = 90"), encoding="utf-8")
     assert load_office(edited).retention.location_days == 90
+    assert shipped.survey_suggestion_days == 730
+    edited.write_text(text_.replace("saran_survei_hari = 730", "saran_survei_hari = 400"), encoding="utf-8")
+    assert load_office(edited).retention.survey_suggestion_days == 400
     # An older office file without the new keys keeps working, with the defaults.
     edited.write_text(text_.replace("uraian_hari = 730\n", ""), encoding="utf-8")
     assert load_office(edited).retention.description_days == RetentionPolicy().description_days

@@ -124,3 +124,27 @@ def test_survey_answers_stay_but_lose_their_link_to_the_chat(db: Database, tmp_p
     with db.reading() as s:
         row = s.scalars(select(SkmResponse)).one()
         assert row.respondent_key is None and row.u1 == 4
+
+
+def test_survey_suggestions_go_after_their_own_period_and_the_ikm_stays(db: Database, tmp_path: Path) -> None:
+    policy = RetentionPolicy(survey_link_days=365, survey_suggestion_days=730)
+    answers = {f"u{i}": 3 for i in range(1, 10)}
+    with db.transaction() as s:
+        skm.record_response(
+            s, skm.ResponseDraft("ktp-kk", "2024-Q1", date(2024, 1, 8), answers, saran="Pak Darto lambat melayani"),
+            source="telegram", now=T0, respondent="s" * 64, consent_at=T0,
+        )
+        skm.record_response(
+            s, skm.ResponseDraft("ktp-kk", "2025-Q4", date(2025, 12, 1), answers, saran="Antrian rapi"),
+            source="kertas", now=T0 + timedelta(days=693),
+        )
+    # Past the chat link, within the suggestion period: the text is still there for the report.
+    with db.transaction() as s:
+        assert purge(s, policy, T0 + timedelta(days=400), tmp_path).survey_suggestions_erased == 0
+    with db.transaction() as s:
+        report = purge(s, policy, T0 + timedelta(days=731), tmp_path)
+    assert report.survey_suggestions_erased == 1
+    with db.reading() as s:
+        rows = {r.period: (r.saran, r.u1) for r in s.scalars(select(SkmResponse))}
+    assert rows["2024-Q1"] == (None, 3)  # the text goes, the scores stay
+    assert rows["2025-Q4"] == ("Antrian rapi", 3)  # younger than its period

@@ -416,6 +416,7 @@ def _digest(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _retention(data: dict[str, Any], survey_days: int) -> RetentionPolicy:
+    defaults = RetentionPolicy()
     if "retensi" not in data:
         return RetentionPolicy(survey_link_days=survey_days)
     days = {
@@ -423,9 +424,9 @@ def _retention(data: dict[str, Any], survey_days: int) -> RetentionPolicy:
         for key in ("identitas_pelapor_hari", "foto_hari", "pesan_masuk_hari", "pesan_keluar_hari", "percakapan_hari")
     }
     # Added later (issue 12): optional, so an older office file keeps working with the defaults.
-    defaults = RetentionPolicy()
     for key, default in (("uraian_hari", defaults.description_days), ("lokasi_hari", defaults.location_days),
-                         ("catatan_hari", defaults.note_days)):
+                         ("catatan_hari", defaults.note_days),
+                         ("saran_survei_hari", defaults.survey_suggestion_days)):
         days[key] = _get(data, f"retensi.{key}", int) if key in data["retensi"] else default
     for key, value in days.items():
         if value < 1:
@@ -440,4 +441,5 @@ def _retention(data: dict[str, Any], survey_days: int) -> RetentionPolicy:
         outbox_days=days["pesan_keluar_hari"],
         dialog_days=days["percakapan_hari"],
         survey_link_days=survey_days,
+        survey_suggestion_days=days["saran_survei_hari"],
     )

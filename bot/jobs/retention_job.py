@@ -28,11 +28,12 @@ def run_retention(db: Database, office: Office, now: datetime, data_dir: Path, *
     if report.total and not dry_run:
         log.info(
             "Retensi: %d identitas dihapus, %d isi laporan pelapor terhapus, %d uraian, %d lokasi, %d catatan, "
-            "%d foto, %d pesan masuk, %d pesan keluar, %d percakapan, %d tautan survei, %d pekerjaan lain survei",
+            "%d foto, %d pesan masuk, %d pesan keluar, %d percakapan, %d tautan survei, %d pekerjaan lain survei, "
+            "%d saran survei",
             report.identities_erased, report.erased_reporters_cases, report.descriptions_erased,
             report.locations_erased, report.notes_erased, report.photos_removed, report.inbox_cleared,
             report.outbox_cleared, report.dialogs_dropped, report.survey_links_dropped,
-            report.survey_occupations_erased,
+            report.survey_occupations_erased, report.survey_suggestions_erased,
         )
     return report
 
@@ -52,5 +53,6 @@ def describe(report: RetentionReport, *, dry_run: bool) -> str:
         ("percakapan terbengkalai", report.dialogs_dropped, []),
         ("tautan survei ke chat", report.survey_links_dropped, []),
         ("pekerjaan lain (survei)", report.survey_occupations_erased, []),
+        ("kritik/saran (survei)", report.survey_suggestions_erased, []),
     ]
     return to_plain(render("retensi_ringkasan", uji=dry_run, baris=rows))
