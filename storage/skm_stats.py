@@ -41,6 +41,9 @@ class Profile:
     pekerjaan: dict[str | None, int]
     # The texts written for pekerjaan "Lainnya" (Petani, Pelajar ...), None = not written.
     pekerjaan_lainnya: dict[str | None, int] = field(default_factory=dict)
+    # Respondents under the office's age limit who answered with a parent's or guardian's
+    # consent (UU 27/2022 Pasal 25): the report shows the office kept to its rule.
+    persetujuan_wali: int = 0
 
 
 @dataclass(frozen=True)
@@ -163,9 +166,14 @@ def profile_counts(
     band = _age_band_sql().label("band")
     keys = (SkmResponse.jenis_kelamin, band, SkmResponse.pendidikan, SkmResponse.pekerjaan)
     tallies: tuple[dict[str | None, int], ...] = ({}, {}, {}, {})
-    for *values, n in session.execute(select(*keys, func.count()).where(*where).group_by(*keys)):
+    guardian = 0
+    # The consent flag rides in the same GROUP BY (it at most doubles the few groups).
+    statement = select(*keys, SkmResponse.persetujuan_wali, func.count()).where(*where)
+    for *values, wali, n in session.execute(statement.group_by(*keys, SkmResponse.persetujuan_wali)):
         for tally, value in zip(tallies, values, strict=True):
             tally[value] = tally.get(value, 0) + int(n)
+        if wali:
+            guardian += int(n)
     jenis_kelamin, usia, pendidikan, pekerjaan = tallies
     # Every band is listed, in order, even when nobody falls in it: the printed table has
     # a fixed set of rows.
@@ -179,6 +187,7 @@ def profile_counts(
         pekerjaan=pekerjaan,
         pekerjaan_lainnya=_count_by(session, SkmResponse.pekerjaan_lainnya,
                                     [*where, SkmResponse.pekerjaan == "Lainnya"]),
+        persetujuan_wali=guardian,
     )
 
 

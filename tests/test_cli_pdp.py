@@ -68,8 +68,11 @@ def test_request_logged_listed_with_its_clock_and_answered(env: Database, capsys
     capsys.readouterr()
     assert main(["pdp", "daftar"]) == 0
     listed = capsys.readouterr().out
-    assert "#2 melihat data · Pak Joko" in listed and "sisa 2 jam" in listed
-    assert "#1 menghapus data · Ibu Sumarni · diterima 27 Nov 2026 16.00 WIB · TERLAMBAT" in listed
+    assert "Permintaan data pribadi belum dijawab: 2 (batas 3 x 24 jam sejak diterima)" in listed
+    assert "• #2 melihat data, Pak Joko (langsung), sisa 2 jam, batas " in listed
+    assert "• ⏰ #1 menghapus data, Ibu Sumarni (surat), TERLAMBAT " in listed
+    assert "batas 30 Nov 2026 16.00 WIB" in listed
+    assert "<b>" not in listed  # plain text on the terminal
     assert listed.index("#1 ") < listed.index("#2 ")  # the most urgent first
     assert main(["pdp", "jawab", "1", "--jawaban", "Data dihapus", "--petugas", "Pak Admin"]) == 0
     assert "(TERLAMBAT, lewat 3 x 24 jam)" in capsys.readouterr().out
@@ -137,7 +140,7 @@ def test_breach_notices_by_chat_and_report(env: Database, policy: DeadlinePolicy
         incident = s.scalars(select(PdpIncident)).one()
         assert (incident.notified_chats, incident.unreachable) == (1, 1)
     assert main(["pdp", "daftar"]) == 0
-    assert "#1 diketahui 1 Des 2026 20.00 WIB · batas 4 Des 2026 20.00 WIB" in capsys.readouterr().out
+    assert "• #1 diketahui 1 Des 2026 20.00 WIB, batas 4 Des 2026 20.00 WIB, sisa " in capsys.readouterr().out
 
 
 def test_retensi_dry_run_lists_each_rule(env: Database, policy: DeadlinePolicy, capsys: pytest.CaptureFixture[str]) -> None:

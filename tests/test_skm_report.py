@@ -20,7 +20,7 @@ from xml.etree import ElementTree as ET
 import pytest
 from openpyxl import Workbook, load_workbook
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.cli.sigap import main
 from bot.config.office import load_office
@@ -246,6 +246,9 @@ def test_unknown_service_lists_the_codes(cli_db: Database, capsys: pytest.Captur
 def test_xlsx_read_back(cli_db: Database, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     rows = random_rows(11, 60)
     seed(cli_db, rows)
+    # Answers given with a guardian's consent (chat only; here flagged on the 19-year-olds).
+    with cli_db.transaction() as s:
+        s.execute(update(SkmResponse).where(SkmResponse.usia == 19).values(persetujuan_wali=True))
     out = tmp_path / "skm.xlsx"
     code, _, err = run(capsys, "skm", "report", "--period", "2026-Q3", "--xlsx", str(out))
     assert code == 0, err
@@ -294,6 +297,9 @@ def test_xlsx_read_back(cli_db: Database, capsys: pytest.CaptureFixture[str], tm
                                              and age_band(r["usia"]) == "<=20")
     assert prof["S1"] == sum(1 for r in rows if r["pendidikan"] == "S1")
     assert prof["PNS"] == sum(1 for r in rows if r["pekerjaan"] == "PNS")
+    wali = sum(1 for r in rows if r["usia"] == 19)
+    assert wali > 0
+    assert prof["Di bawah batas usia, dengan persetujuan orang tua/wali"] == wali
 
     saran = [r for r in wb["Saran"].iter_rows(min_row=7, values_only=True) if r[0]]
     assert sorted(r[3] for r in saran) == sorted(r["saran"] for r in rows if r["saran"])

@@ -120,7 +120,9 @@ def _run(args: argparse.Namespace, db: Any, office: Any, tz: ZoneInfo, now: date
     if args.action == "daftar":
         with db.reading() as s:
             requests, incidents = pdp.waiting(s, now)
-            _say("pdp_daftar", permintaan=requests, insiden=incidents, jenis=pdp.KIND_LABELS)
+            # The same text as /pdp in chat, with every request (the chat shows the first few).
+            _say("pdp_permintaan", permintaan=requests, jumlah=len(requests), insiden=incidents,
+                 jenis=pdp.KIND_LABELS)
         return 0
     if args.action in ("hapus", "samarkan"):
         return _by_ticket(args, db, now)

@@ -292,6 +292,11 @@ def _profile_sheet(wb: Workbook, session: Session, office: Office, summary: SkmS
                    _cell(ws, total, bold=True, border=True, fmt=_INT_FORMAT),
                    _cell(ws, 1 if total else 0, bold=True, border=True, fmt=_PERCENT_FORMAT)])
         ws.append([])
+    # UU 27/2022 Pasal 25: answers of respondents under the age limit are kept only with a
+    # parent's or guardian's consent; the count shows the rule was followed.
+    ws.append([_cell(ws, "Di bawah batas usia, dengan persetujuan orang tua/wali", border=True),
+               _cell(ws, prof.persetujuan_wali, border=True, fmt=_INT_FORMAT)])
+    ws.append([])
     # What "Lainnya" respondents wrote (Petani, Pelajar ...), most frequent first; "Petani"
     # and "petani" are one occupation, shown in its most frequent spelling.
     grouped: dict[str, list[tuple[str, int]]] = {}
