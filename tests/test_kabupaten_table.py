@@ -9,10 +9,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from bot.config.office import Office, load_office
-from bot.reports.iku_report import iku_table
-from bot.reports.kabupaten import NOT_POOLED_OFFICIAL, KecamatanIku, kabupaten_table
+from bot.reports.iku_report import iku_table, shown
+from bot.reports.kabupaten import NOT_POOLED_OFFICIAL, KecamatanIku, kabupaten_table, kabupaten_text
+from bot.reports.kabupaten_xlsx import write_kabupaten_xlsx
+from bot.texts import to_plain
 from storage import skm
 from storage.db import Database
 from tests.conftest import drop_database, make_database
@@ -93,3 +96,48 @@ def test_kecamatan_with_another_decree_shape_are_refused(db: Database, arjasa: D
     short = KecamatanIku("35.09.22", "Arjasa", tables[1].rows[:5])
     with pytest.raises(ValueError, match="tidak sama"):
         kabupaten_table([tables[0], short])
+
+
+def _seeded(db: Database, arjasa: Database) -> list[KecamatanIku]:
+    office = load_office()
+    with db.transaction() as s:
+        for day in (2, 3, 4):
+            complaint(s, wib(2026, 2, day, 9, 0), "selesai")
+    with arjasa.transaction() as s:
+        complaint(s, wib(2026, 2, 5, 9, 0))
+    _answers(db, office, 3, 4)
+    _answers(arjasa, office, 1, 1)
+    return _tables(db, arjasa, office)
+
+
+def test_the_kabupaten_text_reads_best_first(db: Database, arjasa: Database) -> None:
+    rows = kabupaten_table(_seeded(db, arjasa))
+    text = to_plain(kabupaten_text(rows, "Kabupaten Jember", 2026, TODAY))
+    lines = text.splitlines()
+    assert lines[0] == "IKU kecamatan se-Kabupaten Jember tahun 2026"
+    assert lines[1] == "per Jumat, 15 Mei 2026; peringkat menurut capaian"
+    at = lines.index(next(line for line in lines if line.startswith("IKU-4 ")))
+    assert lines[at + 1] == "Kabupaten: 75,00%"
+    assert lines[at + 2].startswith("1. Jelbuk: 100,00%, capaian 111,11% (")
+    assert lines[at + 3].startswith("2. Arjasa: 0,00%, capaian 0,00% (")
+    at = lines.index(next(line for line in lines if line.startswith("IKU-5 ")))
+    assert lines[at + 1:at + 4] == ["Kabupaten: –", "–. Arjasa: belum ada angka", "–. Jelbuk: belum ada angka"]
+
+
+def test_the_kabupaten_workbook_holds_the_shown_figures(db: Database, arjasa: Database, tmp_path: Path) -> None:
+    rows = kabupaten_table(_seeded(db, arjasa))
+    out = tmp_path / "kabupaten.xlsx"
+    write_kabupaten_xlsx(out, rows, "Kabupaten Jember", 2026, TODAY)
+    ws = load_workbook(out).active
+    assert ws is not None
+    assert ws["A1"].value == "PENGUKURAN KINERJA KECAMATAN SE-KABUPATEN JEMBER"
+    assert ws["D4"].value == "Jelbuk (35.09.25)" and ws["G4"].value == "Arjasa (35.09.22)"
+    assert [ws.cell(row=5, column=c).value for c in range(4, 7)] == ["Realisasi", "Capaian (%)", "Peringkat"]
+    by_code = {str(ws.cell(row=r, column=2).value).split()[0]: r for r in range(6, 6 + len(rows))}
+    line = by_code["IKU-4"]
+    iku4 = next(r for r in rows if r.code == "IKU-4")
+    assert [ws.cell(row=line, column=c).value for c in (4, 6, 7, 9, 10)] == [100, 1, 0, 2, 75]
+    assert ws.cell(row=line, column=5).value == float(shown(iku4.cells[0].capaian))
+    line = by_code["IKU-2"]
+    assert ws.cell(row=line, column=10).value == 81.25
+    assert ws.cell(row=by_code["IKU-5"], column=10).value is None

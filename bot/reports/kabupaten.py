@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from bot.reports.iku_report import IkuRow
+from bot.reports.iku_report import IkuRow, fmt
 from bot.reports.skm_official import SOURCE_OWN
+from bot.texts import render
 from kpi.ikm import DEFAULT_WEIGHT
 from kpi.kabupaten import (
     RatioPart,
@@ -105,7 +107,7 @@ def _pooled(code: str, kind: str, rows: list[IkuRow], weight: Any) -> tuple[Deci
         return Decimal(pooled_count([None if v is None else int(v) for v in values])), None
     # "nilai" other than the IKM: the SAKIP score, one per OPD.
     mean, n = mean_score([r.realisation.get("ytd") for r in rows])
-    return mean, f"rata-rata nilai {n} kecamatan"
+    return mean, (f"rata-rata nilai {n} kecamatan" if n else None)
 
 
 def kabupaten_table(items: Sequence[KecamatanIku], weight: Any = DEFAULT_WEIGHT) -> list[KabupatenRow]:
@@ -136,4 +138,14 @@ def kabupaten_table(items: Sequence[KecamatanIku], weight: Any = DEFAULT_WEIGHT)
     return out
 
 
-__all__ = ["KabupatenRow", "KecamatanCell", "KecamatanIku", "kabupaten_table"]
+def by_rank(row: KabupatenRow) -> list[KecamatanCell]:
+    """The kecamatan of one IKU best first; those without a figure last, by name."""
+    return sorted(row.cells, key=lambda c: (c.rank is None, c.rank or 0, c.nama))
+
+
+def kabupaten_text(rows: Sequence[KabupatenRow], kabupaten: str, year: int, as_of: date) -> str:
+    """The roll-up as chat HTML (the terminal strips it with bot.texts.to_plain)."""
+    return render("iku_kabupaten", baris=rows, kabupaten=kabupaten, tahun=year, per=as_of, urut=by_rank, fmt=fmt)
+
+
+__all__ = ["KabupatenRow", "KecamatanCell", "KecamatanIku", "by_rank", "kabupaten_table", "kabupaten_text"]
