@@ -51,20 +51,24 @@ def _tables(jelbuk: Database, arjasa: Database, office: Office) -> list[Kecamata
     return [KecamatanIku("35.09.25", "Jelbuk", a), KecamatanIku("35.09.22", "Arjasa", b)]
 
 
-def test_the_kabupaten_pools_and_ranks_the_kecamatan(db: Database, arjasa: Database) -> None:
+def _seeded(db: Database, arjasa: Database) -> list[KecamatanIku]:
     office = load_office()
-    # IKU 4: Jelbuk resolved 3 of 3 (100%), Arjasa 0 of 1 (0%). The kabupaten resolved 3 of 4
-    # (75%); the mean of the percentages would be 50%.
     with db.transaction() as s:
         for day in (2, 3, 4):
             complaint(s, wib(2026, 2, day, 9, 0), "selesai")
     with arjasa.transaction() as s:
         complaint(s, wib(2026, 2, 5, 9, 0))
-    # IKU 2: 3 respondents answering 4 in Jelbuk (100,00), 1 answering 1 in Arjasa (25,00):
-    # NRR (3x4 + 1x1) / 4 = 3,25 on every unsur, IKM 81,25; the mean would be 62,50.
     _answers(db, office, 3, 4)
     _answers(arjasa, office, 1, 1)
-    rows = {r.code: r for r in kabupaten_table(_tables(db, arjasa, office))}
+    return _tables(db, arjasa, office)
+
+
+def test_the_kabupaten_pools_and_ranks_the_kecamatan(db: Database, arjasa: Database) -> None:
+    # IKU 4: Jelbuk resolved 3 of 3 (100%), Arjasa 0 of 1 (0%). The kabupaten resolved 3 of 4
+    # (75%); the mean of the percentages would be 50%.
+    # IKU 2: 3 respondents answering 4 in Jelbuk (100,00), 1 answering 1 in Arjasa (25,00):
+    # NRR (3x4 + 1x1) / 4 = 3,25 on every unsur, IKM 81,25; the mean would be 62,50.
+    rows = {r.code: r for r in kabupaten_table(_seeded(db, arjasa))}
 
     iku4 = rows["IKU-4"]
     assert iku4.kabupaten == Decimal(75)
@@ -96,18 +100,6 @@ def test_kecamatan_with_another_decree_shape_are_refused(db: Database, arjasa: D
     short = KecamatanIku("35.09.22", "Arjasa", tables[1].rows[:5])
     with pytest.raises(ValueError, match="tidak sama"):
         kabupaten_table([tables[0], short])
-
-
-def _seeded(db: Database, arjasa: Database) -> list[KecamatanIku]:
-    office = load_office()
-    with db.transaction() as s:
-        for day in (2, 3, 4):
-            complaint(s, wib(2026, 2, day, 9, 0), "selesai")
-    with arjasa.transaction() as s:
-        complaint(s, wib(2026, 2, 5, 9, 0))
-    _answers(db, office, 3, 4)
-    _answers(arjasa, office, 1, 1)
-    return _tables(db, arjasa, office)
 
 
 def test_the_kabupaten_text_reads_best_first(db: Database, arjasa: Database) -> None:
