@@ -14,20 +14,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from telegram import (
+# PTB 22.2+ deprecates retry_after as seconds in favour of a timedelta (PTB 23's type); this
+# is PTB's documented opt-in, so our code already reads what the next major version gives.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+from telegram import (  # noqa: E402
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Update,
 )
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.constants import ParseMode  # noqa: E402
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut  # noqa: E402
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder  # noqa: E402
 
 from bot.app.delivery import Delivery, EditTargetGone, Retry, Undeliverable
 from bot.channels.batch import Batch, BatchHandler, Prepared, run_handle_loop
