@@ -1,12 +1,10 @@
 """The weekly digest (build_digest) beside the bare SQL aggregates, on the same data, in one run.
 
-For each backend (SQLite, PostgreSQL) it fills a fresh register with N complaints spread
-over 2026 up to the digest week (the worst case: every complaint in the reported year;
-80% resolved, 5% duplicates, 3% forwarded, 2% rejected, the rest open), their status history
-(one row per move, dated: about 3.5 N rows, as storage.lifecycle writes them) and N SKM responses
-spread over the same days (bulk inserts: executemany in chunks on SQLite, COPY on
-PostgreSQL), runs ANALYZE, then times, for week 2026-W48 with "now" Monday 30 November
-07:00 WIB:
+For each backend (SQLite, PostgreSQL) it fills a fresh register with bench/register.py
+(N complaints spread over 2026 up to the digest week, the worst case: every complaint in the
+reported year; their status history, about 3.5 N rows; N SKM responses over the same days;
+ANALYZE after; the open complaints' current_due left NULL, as this bench always had it),
+then times, for week 2026-W48 with "now" Monday 30 November 07:00 WIB:
 
 - build_digest: everything the Monday post costs (the digest queries, the six IKU via
   bot.reports.iku_report, the SKM summary, the template and the 12-week PNG chart);
@@ -30,157 +28,28 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import holidays as holidays_lib  # noqa: E402
 from measure import peak_memory, timed  # bench/measure.py (the script's own folder)
+from register import NOW, WEEK, WIB, bench_holidays, fill  # noqa: E402  bench/register.py
+from register import sqlite_value as _sqlite_value  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from bot.config.office import load_office  # noqa: E402
 from bot.reports.digest import build_digest  # noqa: E402
-from kpi.periods import parse_period, weeks_back  # noqa: E402
-from kpi.workdays import add_working_days, working_days_between  # noqa: E402
+from kpi.periods import weeks_back  # noqa: E402
+from kpi.workdays import working_days_between  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import Database  # noqa: E402
 
 PG_URL = os.environ.get("SIGAP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-WIB = ZoneInfo("Asia/Jakarta")
-WEEK = parse_period("2026-W48")
-NOW = datetime(2026, 11, 30, 7, 0, tzinfo=WIB)
-CHUNK = 50_000
-
-COMPLAINT_COLUMNS = (
-    "ticket", "year", "seq", "kind", "category", "desa", "description", "channel", "anonim",
-    "rahasia", "status", "received_at", "created_at", "verify_due", "followup_due",
-    "verified_at", "followed_up_at", "resolved_at", "closed_at", "reopen_count", "version",
-)
-SKM_COLUMNS = (
-    "source", "service", "period", "tanggal", "answered_at", "jenis_kelamin", "usia",
-    "u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9", "created_at",
-)
-
-
-def complaints(n: int, seed: int, categories: list[str], desa: list[str], hol: Any) -> Iterator[tuple[Any, ...]]:
-    rnd = random.Random(seed)
-    start = datetime(2026, 1, 1, tzinfo=WIB)
-    span = (WEEK.end(WIB) - start).total_seconds()
-    dues: dict[date, tuple[date, date]] = {}
-    for seq in range(1, n + 1):
-        received = start + timedelta(seconds=rnd.random() * span)
-        day = received.date()
-        if day not in dues:
-            dues[day] = (add_working_days(day, 3, hol), add_working_days(day, 5, hol))
-        verify_due, followup_due = dues[day]
-        r = rnd.random()
-        verified = followed = resolved = closed = None
-        if r < 0.80:
-            status = "selesai"
-            verified = received + timedelta(hours=rnd.uniform(1, 96))
-            followed = verified + timedelta(hours=rnd.uniform(1, 96))
-            resolved = closed = followed + timedelta(hours=rnd.uniform(1, 240))
-        elif r < 0.85:
-            status, closed = "duplikat", received + timedelta(hours=2)
-        elif r < 0.88:
-            status, closed = "diteruskan", received + timedelta(hours=5)
-        elif r < 0.90:
-            status, closed = "ditolak", received + timedelta(hours=5)
-        elif r < 0.95:
-            status = "diterima"
-        elif r < 0.98:
-            status, verified = "diverifikasi", received + timedelta(hours=30)
-        else:
-            status = "ditindaklanjuti"
-            verified = received + timedelta(hours=3)
-            followed = received + timedelta(hours=50)
-        if resolved is not None and resolved > NOW:  # nothing happens after "now"
-            status, resolved, closed = "ditindaklanjuti", None, None
-        yield (
-            f"TRB-2026-{seq:07d}", 2026, seq, "pengaduan", rnd.choice(categories), rnd.choice(desa),
-            "uraian", rnd.choice(("telegram", "lisan", "surat", "whatsapp")), False, True, status,
-            received, received, verify_due, followup_due, verified, followed, resolved, closed, 0, 1,
-        )
-
-
-def responses(n: int, seed: int, services: list[str]) -> Iterator[tuple[Any, ...]]:
-    rnd = random.Random(seed)
-    first = date(2026, 1, 1)
-    days = (WEEK.last_day() - first).days + 1
-    for _ in range(n):
-        d = first + timedelta(days=rnd.randrange(days))
-        at = datetime(d.year, d.month, d.day, 10, tzinfo=WIB)
-        answers = [rnd.choice((2, 3, 3, 4, 4)) for _ in range(9)]
-        yield (
-            "kertas", rnd.choice(services), f"{d.year}-Q{(d.month - 1) // 3 + 1}", d, at,
-            rnd.choice("LP"), rnd.randrange(18, 70), *answers, at,
-        )
-
-
-def _sqlite_value(v: Any) -> Any:
-    # As SQLAlchemy stores them on SQLite: naive UTC text for datetimes, ISO dates, 0/1.
-    if isinstance(v, datetime):
-        return v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(v, date):
-        return v.isoformat()
-    if isinstance(v, bool):
-        return int(v)
-    return v
-
-
-def insert(db: Database, table: str, columns: tuple[str, ...], rows: Iterator[tuple[Any, ...]]) -> None:
-    raw = db.engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        if db.is_sqlite:
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-            cur.execute("BEGIN")
-            chunk: list[tuple[Any, ...]] = []
-            for row in rows:
-                chunk.append(tuple(_sqlite_value(v) for v in row))
-                if len(chunk) == CHUNK:
-                    cur.executemany(sql, chunk)
-                    chunk = []
-            if chunk:
-                cur.executemany(sql, chunk)
-            cur.execute("COMMIT")
-        else:
-            with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
-                for row in rows:
-                    copy.write_row(row)
-            raw.commit()
-        cur.close()
-    finally:
-        raw.close()
-
-
-def history(db: Database) -> None:
-    """The status history of the generated complaints, one row per move as
-    storage.lifecycle.transition writes it (intake, verification, follow-up, outcome)."""
-    cols = "complaint_id, at, actor_kind, actor_name, from_status, to_status"
-    moves = [
-        "SELECT id, received_at, 'warga', NULL, NULL, 'diterima' FROM complaints",
-        "SELECT id, verified_at, 'petugas', 'bench', 'diterima', 'diverifikasi' FROM complaints "
-        "WHERE verified_at IS NOT NULL",
-        "SELECT id, followed_up_at, 'petugas', 'bench', 'diverifikasi', 'ditindaklanjuti' FROM complaints "
-        "WHERE followed_up_at IS NOT NULL",
-        "SELECT id, resolved_at, 'petugas', 'bench', 'ditindaklanjuti', 'selesai' FROM complaints "
-        "WHERE resolved_at IS NOT NULL",
-        "SELECT id, closed_at, 'petugas', 'bench', 'diterima', status FROM complaints "
-        "WHERE status IN ('duplikat', 'diteruskan', 'ditolak')",
-    ]
-    with db.engine.begin() as conn:
-        for select_moves in moves:
-            conn.exec_driver_sql(f"INSERT INTO status_history ({cols}) {select_moves}")
 
 
 def bare_sql(db: Database, hol: Any) -> Any:
@@ -302,20 +171,11 @@ def per_row_durations(db: Database, hol: Any) -> dict[int, int]:
 
 def run_backend(name: str, db: Database, size: int, repeat: int) -> None:
     office = load_office()
-    hol = holidays_lib.country_holidays("ID", years=(2025, 2026, 2027))
-    t0 = time.perf_counter()
-    insert(db, "complaints", COMPLAINT_COLUMNS,
-           complaints(size, 1, [c.code for c in office.categories], list(office.desa), hol))
-    history(db)
-    t1 = time.perf_counter()
-    insert(db, "skm_responses", SKM_COLUMNS, responses(size, 2, [s.code for s in office.services]))
-    t2 = time.perf_counter()
-    with db.engine.begin() as conn:
-        conn.exec_driver_sql("ANALYZE")
-    with db.engine.connect() as conn:
-        moves = conn.exec_driver_sql("SELECT count(*) FROM status_history").scalar_one()
-    print(f"\n[{name}] {size:,} complaints and {moves:,} status changes loaded in {t1 - t0:.1f} s, "
-          f"{size:,} responses in {t2 - t1:.1f} s")
+    hol = bench_holidays()
+    # bench/register.py, without current_due: the register this bench has always measured.
+    filled = fill(db, size, current_due=False)
+    print(f"\n[{name}] {size:,} complaints and {filled.moves:,} status changes loaded in "
+          f"{filled.complaints_seconds:.1f} s, {size:,} responses in {filled.responses_seconds:.1f} s")
 
     def build() -> Any:
         with db.reading() as s:

@@ -2,7 +2,8 @@
 
 For each backend (SQLite, PostgreSQL) and each register size N (default 0, 100k): a fresh
 register filled with N complaints of 2026 with their status history and N SKM responses
-(bench/digest.py's generator: executemany on SQLite, COPY on PostgreSQL; ANALYZE after),
+(bench/register.py, as bench/digest.py and bench/reports.py: executemany on SQLite, COPY on
+PostgreSQL; ANALYZE after),
 one officer (petugas) registered. Then:
 
 1. each officer command as the bot runs it, in this process: the dialog STEP (what runs in
@@ -41,9 +42,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import holidays as holidays_lib  # noqa: E402
-from digest import COMPLAINT_COLUMNS, SKM_COLUMNS, complaints, history, insert, responses  # noqa: E402
 from measure import peak_memory, timed  # noqa: E402
+from register import fill as fill_register  # noqa: E402  bench/register.py: the register
 from sqlalchemy import delete  # noqa: E402
 from telegram_throughput import (  # noqa: E402
     TOKEN,
@@ -75,24 +75,10 @@ COMMANDS = ("/kasus", "/kasus terlambat", "/ikm", "/iku", "/digest")
 
 
 def fill(db: Database, size: int) -> str:
-    office = load_office()
-    hol = holidays_lib.country_holidays("ID", years=(2025, 2026, 2027))
-    t0 = time.perf_counter()
-    if size:
-        insert(db, "complaints", COMPLAINT_COLUMNS,
-               complaints(size, 1, [c.code for c in office.categories], list(office.desa), hol))
-        history(db)
-        with db.engine.begin() as conn:
-            # The deadline of the current status, as storage.lifecycle keeps it (for /kasus).
-            conn.exec_driver_sql(
-                "UPDATE complaints SET current_due = CASE status WHEN 'diterima' THEN verify_due "
-                "ELSE followup_due END WHERE status IN ('diterima', 'diverifikasi', 'ditindaklanjuti')")
-        insert(db, "skm_responses", SKM_COLUMNS, responses(size, 2, [s.code for s in office.services]))
-    with db.engine.begin() as conn:
-        conn.exec_driver_sql("ANALYZE")
+    filled = fill_register(db, size)  # with the open complaints' current_due, for /kasus
     with db.transaction() as s:
         people.add_officer(s, OFFICER, "Petugas Bench", "petugas", datetime.now(UTC))
-    return f"{size:,} complaints + {size:,} responses loaded in {time.perf_counter() - t0:.1f} s"
+    return f"{size:,} complaints + {size:,} responses loaded in {filled.seconds:.1f} s"
 
 
 # ---------------------------------------------------------------- 1. step and build, in-process

@@ -1,8 +1,8 @@
 """The report paths of issue 11 beside their bare equivalents, on the same register, in one run.
 
 For each backend (SQLite, PostgreSQL) and register size N (default 0 and 1,000,000): N
-complaints of 2026 with their status history and N SKM responses (bench/digest.py's
-generator; ANALYZE after). The SQLite register is kept in --keep (a file per N) and reused
+complaints of 2026 with their status history and N SKM responses (bench/register.py, the
+generator bench/digest.py and bench/officer_commands.py use too; ANALYZE after). The SQLite register is kept in --keep (a file per N) and reused
 by the next run; PostgreSQL fills a schema of its own, dropped at the end. Then, as of
 Monday 30 November 2026 (the generator's "now"):
 
@@ -37,7 +37,6 @@ import resource
 import statistics
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,18 +47,9 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import holidays as holidays_lib  # noqa: E402
-from digest import (  # noqa: E402  bench/digest.py: the register generator
-    COMPLAINT_COLUMNS,
-    NOW,
-    SKM_COLUMNS,
-    _sqlite_value,
-    complaints,
-    history,
-    insert,
-    responses,
-)
 from measure import peak_memory, timed  # noqa: E402
+from register import NOW, bench_holidays, fill  # noqa: E402  bench/register.py: the register
+from register import sqlite_value as _sqlite_value  # noqa: E402
 from skm_report import peak_rss_growth  # noqa: E402
 from sqlalchemy import create_engine, event, text  # noqa: E402
 
@@ -79,25 +69,6 @@ UNSUR = [f"u{i}" for i in range(1, 10)]
 # ------------------------------------------------------------------------------- the register
 
 
-def fill(db: Database, size: int) -> None:
-    office = load_office()
-    hol = holidays_lib.country_holidays("ID", years=(2025, 2026, 2027))
-    if size:
-        insert(db, "complaints", COMPLAINT_COLUMNS,
-               complaints(size, 1, [c.code for c in office.categories], list(office.desa), hol))
-        history(db)
-        with db.engine.begin() as conn:
-            # As storage.lifecycle keeps them: the current deadline, and the resolution
-            # deadline and on-time record of the move into selesai are left NULL (a register
-            # without the deadline clock: IKU 4 falls back to the column rule, as bare SQL).
-            conn.exec_driver_sql(
-                "UPDATE complaints SET current_due = CASE status WHEN 'diterima' THEN verify_due "
-                "ELSE followup_due END WHERE status IN ('diterima', 'diverifikasi', 'ditindaklanjuti')")
-        insert(db, "skm_responses", SKM_COLUMNS, responses(size, 2, [s.code for s in office.services]))
-    with db.engine.begin() as conn:
-        conn.exec_driver_sql("ANALYZE")
-
-
 @contextmanager
 def sqlite_register(keep: Path, size: int) -> Iterator[Database]:
     keep.mkdir(parents=True, exist_ok=True)
@@ -107,9 +78,7 @@ def sqlite_register(keep: Path, size: int) -> Iterator[Database]:
         path.unlink(missing_ok=True)
         db = Database(f"sqlite:///{path}")
         migrate.upgrade(db)
-        t0 = time.perf_counter()
-        fill(db, size)
-        print(f"  built {path} in {time.perf_counter() - t0:.0f} s", flush=True)
+        print(f"  built {path} in {fill(db, size).seconds:.0f} s", flush=True)
         done.touch()
     else:
         db = Database(f"sqlite:///{path}")
@@ -133,9 +102,7 @@ def postgres_register(size: int) -> Iterator[Database]:
     db = Database(f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
     try:
         migrate.upgrade(db)
-        t0 = time.perf_counter()
-        fill(db, size)
-        print(f"  built schema {schema} in {time.perf_counter() - t0:.0f} s", flush=True)
+        print(f"  built schema {schema} in {fill(db, size).seconds:.0f} s", flush=True)
         yield db
     finally:
         db.dispose()
@@ -495,7 +462,7 @@ def explain(db: Database, office: Any) -> None:
 
     year = Period("year", YEAR)
     limit = _cutoff(AS_OF)
-    hol = holidays_lib.country_holidays("ID", years=(2025, 2026, 2027))
+    hol = bench_holidays()
     paths: dict[str, Callable[[Any], Any]] = {
         "SKM year summary": lambda s: skm_summary(s, office, year),
         "IKU 4 year as of": lambda s: complaint_stats.cohort_counts(
@@ -508,7 +475,8 @@ def explain(db: Database, office: Any) -> None:
         "/kasus terlambat": lambda s: search_complaints(s, CaseQuery(overdue=True), AS_OF),
         "/kasus desa + kata": lambda s: search_complaints(s, CaseQuery(desa=office.desa[0], words=("uraian",)),
                                                           AS_OF),
-        "export (first rows)": lambda s: next(csv_io._export_rows(s, _policy(office), WIB, AS_OF), None),
+        "export CSV (first rows)": lambda s: next(csv_io._export_text_rows(s), None),
+        "export xlsx (first rows)": lambda s: next(csv_io._export_rows(s, _policy(office), WIB, AS_OF), None),
     }
     for label, fn in paths.items():
         seen: list[tuple[str, Any]] = []

@@ -19,6 +19,7 @@ from kpi import workdays
 from storage.deadlines import DeadlinePolicy
 from storage.lifecycle import DITERIMA, OPEN_STATUSES, Actor
 from storage.models import Complaint, Person, Photo, StatusChange, TicketCounter
+from storage.tenancy import current
 
 KINDS = {
     "pengaduan": "Pengaduan",
@@ -65,13 +66,16 @@ def parse_ticket(prefix: str, ticket: str) -> tuple[int, int] | None:
 
 
 def _counter_insert(session: Session, year: int, start: int):  # type: ignore[no-untyped-def]
+    # A Core INSERT ... ON CONFLICT: the kecamatan is set here (storage/tenancy.py); the
+    # UPDATE that follows is scoped by the ORM hook, so each kecamatan counts on its own.
+    kecamatan = current(session)
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        return pg_insert(TicketCounter).values(year=year, last_seq=start).on_conflict_do_nothing()
+        return pg_insert(TicketCounter).values(kecamatan=kecamatan, year=year, last_seq=start).on_conflict_do_nothing()
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    return sqlite_insert(TicketCounter).values(year=year, last_seq=start).on_conflict_do_nothing()
+    return sqlite_insert(TicketCounter).values(kecamatan=kecamatan, year=year, last_seq=start).on_conflict_do_nothing()
 
 
 def next_seq(session: Session, year: int) -> int:

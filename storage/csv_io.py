@@ -15,17 +15,18 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Container, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from kpi.workdays import working_days_between
+from storage import tenancy
 from storage.complaints import (
     CHANNELS,
     KINDS,
@@ -552,16 +553,21 @@ def _date_message(raw: str) -> str:
 
 
 def _local(moment: datetime | None, tz: tzinfo) -> str:
-    # _LOCAL_FORMAT written by isoformat (C, no format parsing): half the time of strftime,
-    # four times per exported row; [:16] drops the offset the aware datetime would add.
+    # _LOCAL_FORMAT written by isoformat (C, no format parsing): half the time of strftime;
+    # [:16] drops the offset the aware datetime would add.
     return moment.astimezone(tz).isoformat(" ", "minutes")[:16] if moment is not None else ""
 
 
-def _by_due(moment: datetime, due: date, tz: tzinfo) -> bool:
-    return moment.astimezone(tz).date() <= due
+def _day(moment: datetime | None, tz: tzinfo) -> date | None:
+    return moment.astimezone(tz).date() if moment is not None else None
 
 
-def _pending(due: date, today: date) -> bool | None:
+# A local day or due date: a date, or its ISO text (the CSV export compares the text the
+# database gives, "TTTT-BB-HH" sorts as the date does). One type per call.
+D = TypeVar("D", date, str)
+
+
+def _pending(due: D, today: D) -> bool | None:
     # A step still to be done is late once today is past its due date, undecided before.
     return False if today > due else None
 
@@ -579,25 +585,32 @@ def timeliness(status: str, verify_due: date, followup_due: date, verified_at: d
     within verify_due, and is otherwise left undecided rather than held against the office.
     "terlambat" is "ya" when a step was late or is overdue today (for an open complaint this
     is storage.complaints.is_overdue); "tepat_waktu" is "ya" once the last step was on time
-    and none was late, "-" while that is not known.
+    and none was late, "-" while that is not known. A moment counts by its local day in `tz`.
     """
+    return _steps(status, verify_due, followup_due, _day(verified_at, tz), _day(followed_up_at, tz),
+                  _day(resolved_at, tz), _day(closed_at, tz), today)
+
+
+def _steps(status: str, verify_due: D, followup_due: D, verified: D | None, followed_up: D | None,
+           resolved: D | None, closed: D | None, today: D) -> tuple[str, str]:
+    """timeliness() on local days (dates, or ISO texts of them)."""
     verify: bool | None
     if status in CLOSED_UNRESOLVED:
-        verify = _by_due(closed_at, verify_due, tz) if closed_at is not None else None
+        verify = closed <= verify_due if closed is not None else None
         steps, final = [verify], verify
     else:
-        later = followed_up_at or resolved_at
-        if verified_at is not None:
-            verify = _by_due(verified_at, verify_due, tz)
+        later = followed_up if followed_up is not None else resolved
+        if verified is not None:
+            verify = verified <= verify_due
         elif status == DITERIMA:
             verify = _pending(verify_due, today)
-        elif later is not None and _by_due(later, verify_due, tz):
+        elif later is not None and later <= verify_due:
             verify = True
         else:
             verify = None
         followup: bool | None
         if later is not None:
-            followup = _by_due(later, followup_due, tz)
+            followup = later <= followup_due
         elif status in (DITERIMA, DIVERIFIKASI):
             followup = _pending(followup_due, today)
         else:
@@ -606,6 +619,73 @@ def timeliness(status: str, verify_due: date, followup_due: date, verified_at: d
     late = False in steps
     on_time = "tidak" if late else ("ya" if final is True else "-")
     return on_time, "ya" if late else "tidak"
+
+
+def _verdict(status: str, verify_due: D, followup_due: D, verified: D | None, followed_up: D | None,
+             resolved: D | None, closed: D | None, resolve_due: D | None, current_due: D | None,
+             today: D) -> tuple[str, str, bool]:
+    """(tepat_waktu, terlambat, lewat batas now) of one exported complaint, on local days."""
+    if status in OPEN_STATUSES and current_due is not None and today > current_due:
+        # Past the deadline of its current status (e.g. the resolution deadline in
+        # ditindaklanjuti): late, whatever the steps so far say.
+        return "tidak", "ya", True
+    if status == SELESAI and resolved is not None and resolve_due is not None:
+        # The same rule as IKU 4's "within the standard times" (StatusChange.on_time, set by
+        # storage.lifecycle and by the import): verified by its deadline (an imported register
+        # has no verification date) and resolved by the resolution deadline in effect, so the
+        # export and the report never disagree about one complaint.
+        met = (verified is None or verified <= verify_due) and resolved <= resolve_due
+        return ("ya", "tidak", False) if met else ("tidak", "ya", False)
+    on_time, late = _steps(status, verify_due, followup_due, verified, followed_up, resolved, closed, today)
+    return on_time, late, False
+
+
+def _working_days(holidays: Container[date]) -> Callable[[Any, Any], int]:
+    """Working days between two local days, counted once per pair: a year's register holds a
+    few thousand distinct pairs, and counting day by day for each row (each day a holiday
+    look-up) was 40% of the export's time (bench/reports.py). Bounded by the pairs, not rows."""
+    pairs: dict[tuple[Any, Any], int] = {}
+
+    def between(start: date | str, end: date | str) -> int:
+        n = pairs.get((start, end))
+        if n is None:
+            first = date.fromisoformat(start) if isinstance(start, str) else start
+            last = date.fromisoformat(end) if isinstance(end, str) else end
+            n = pairs[(start, end)] = working_days_between(first, last, holidays)
+        return n
+
+    return between
+
+
+def _local_minutes(tz: tzinfo) -> Callable[[str | None], str]:
+    """UTC minute text ("TTTT-BB-HH JJ:MM", as _export_text_rows selects it) to the local
+    minute text of _local(), with one zone look-up per hour instead of one per value: in an
+    hour with a whole-hour offset (WIB all year) the local text is the hour's local prefix
+    and the same minutes. Any other hour (a half-hour zone, a DST change) converts each value."""
+    hours: dict[str, str] = {}
+
+    def local(utc: str | None) -> str:
+        if utc is None:
+            return ""
+        prefix = hours.get(utc[:13])
+        if prefix is None:
+            if len(hours) > 20_000:  # rows come in received order: the past hours are done
+                hours.clear()
+            start = datetime.fromisoformat(utc[:13] + ":00").replace(tzinfo=UTC)
+            offset = start.astimezone(tz).utcoffset()
+            whole = (offset is not None and offset % _HOUR == _NO_TIME
+                     and (start + _LAST_MINUTE).astimezone(tz).utcoffset() == offset)
+            prefix = hours[utc[:13]] = _local(start, tz)[:13] if whole else ""
+        if prefix:
+            return prefix + utc[13:16]
+        return _local(datetime.fromisoformat(utc).replace(tzinfo=UTC), tz)
+
+    return local
+
+
+_HOUR = timedelta(hours=1)
+_LAST_MINUTE = timedelta(minutes=59)
+_NO_TIME = timedelta(0)
 
 
 def export_complaints(
@@ -621,37 +701,109 @@ def export_complaints(
 
     `today` (default: today in `tz`) decides which open complaints are overdue. Excel with
     Indonesian regional settings splits columns on ";": pass delimiter=";" for it.
+    Every field is text already, so the rows are the database's text (dates as ISO text, times
+    as UTC minutes made local per hour): no datetime object per value, a few dictionary
+    look-ups per row (bench/reports.py measures it beside a bare csv.writer).
     """
     if today is None:
         today = datetime.now(tz).date()
     writer = csv.writer(out, delimiter=delimiter)
     writer.writerow(EXPORT_COLUMNS)
+    write = writer.writerow
+    local = _local_minutes(tz)
+    between = _working_days(policy.holidays)
+    now = today.isoformat()
     count = 0
-    for c, workdays, on_time, late in _export_rows(session, policy, tz, today):
-        writer.writerow((
-            c.ticket,
+    for (ticket, received_at, channel, kind, category, desa, status, verify_due, followup_due,
+         verified_at, followed_up_at, resolved_at, closed_at, reopen_count, resolve_due, current_due,
+         received_date_only, petugas) in _export_text_rows(session):
+        received = local(received_at)
+        received_day = received[:10]
+        verified = local(verified_at) if verified_at is not None else ""
+        followed_up = local(followed_up_at) if followed_up_at is not None else ""
+        resolved = local(resolved_at) if resolved_at is not None else ""
+        resolved_day = resolved[:10] if resolved else None
+        on_time, late, overdue = _verdict(
+            status, verify_due, followup_due, verified[:10] or None, followed_up[:10] or None,
+            resolved_day,
+            # Only a closure without resolution is dated by closed_at (_steps).
+            local(closed_at)[:10] if closed_at is not None and status in CLOSED_UNRESOLVED else None,
+            resolve_due, current_due, now)
+        write((
+            ticket,
             # A day without a time (/catat) is written as the day, not as midnight.
-            c.received_at.astimezone(tz).date().isoformat() if c.received_date_only else _local(c.received_at, tz),
-            c.channel,
-            c.kind,
-            c.category,
-            c.desa,
-            c.status,
-            c.verify_due.isoformat(),
-            c.followup_due.isoformat(),
-            _local(c.verified_at, tz),
-            _local(c.followed_up_at, tz),
-            _local(c.resolved_at, tz),
-            "" if workdays is None else str(workdays),
+            received_day if received_date_only else received,
+            channel,
+            kind,
+            category,
+            desa,
+            status,
+            verify_due,
+            followup_due,
+            verified,
+            followed_up,
+            resolved,
+            between(received_day, resolved_day) if status == SELESAI and resolved_day is not None else "",
             on_time,
             late,
-            c.reopen_count,
-            "" if c.resolve_due is None else c.resolve_due.isoformat(),
-            "ya" if _overdue_now(c, today) else "tidak",
-            c.petugas or "",
+            reopen_count,
+            resolve_due or "",
+            "ya" if overdue else "tidak",
+            petugas or "",
         ))
         count += 1
     return count
+
+
+def _export_text_rows(session: Session) -> Iterator[Any]:
+    """The CSV export's columns as text, oldest first, streamed (server-side on PostgreSQL):
+    datetimes as UTC minutes "TTTT-BB-HH JJ:MM", dates as "TTTT-BB-HH". SQLite holds them as
+    that text already (SQLAlchemy's storage format, UTC for UTCDateTime); PostgreSQL writes it
+    with to_char. Nothing is converted per value in Python on the way."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+
+    def minutes(column: Any) -> Any:
+        if sqlite:
+            return type_coerce(func.substr(type_coerce(column, String), 1, 16), String)
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24:MI", type_=String)
+
+    def day(column: Any) -> Any:
+        return type_coerce(column, String) if sqlite else func.to_char(column, "YYYY-MM-DD", type_=String)
+
+    stmt = (
+        select(
+            Complaint.ticket, minutes(Complaint.received_at), Complaint.channel, Complaint.kind,
+            Complaint.category, Complaint.desa, Complaint.status, day(Complaint.verify_due),
+            day(Complaint.followup_due), minutes(Complaint.verified_at), minutes(Complaint.followed_up_at),
+            minutes(Complaint.resolved_at), minutes(Complaint.closed_at), Complaint.reopen_count,
+            day(Complaint.resolve_due), day(Complaint.current_due), Complaint.received_date_only,
+            Officer.name,
+        )
+        .outerjoin(Officer, Officer.id == Complaint.assigned_to)
+        .order_by(Complaint.received_at, Complaint.id)
+    )
+    # Sent on the session's own DBAPI connection (its transaction, its snapshot), compiled by
+    # SQLAlchemy for it: the driver's tuples go straight to the writer, without the ORM's
+    # Row per row (through session.execute the export took 1.5 times as long: bench/reports.py).
+    # A statement that bypasses the ORM names its kecamatan by hand (storage/tenancy.py).
+    # PostgreSQL reads through a named (server-side) cursor, 2000 rows a round trip: memory
+    # stays flat.
+    kode = tenancy.current(session)
+    stmt = stmt.where(Complaint.kecamatan == kode)
+    conn = session.connection()
+    compiled = stmt.compile(dialect=conn.dialect)
+    params = compiled.construct_params()
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    cursor: Any
+    if sqlite:
+        cursor = dbapi.cursor()
+        cursor.execute(str(compiled), [params[name] for name in compiled.positiontup or ()])
+    else:
+        cursor = dbapi.cursor(name="sigap_export")  # type: ignore[call-arg]  # psycopg's
+        cursor.itersize = 2000
+        cursor.execute(str(compiled), params)
+    return iter(cursor)
 
 
 # The XLSX export: what a person reads (labels, not codes), the description, and real dates
@@ -714,7 +866,7 @@ def export_complaints_xlsx(
 
     yes_no = {"ya": "Ya", "tidak": "Tidak", "-": "-"}
     count = 0
-    for c, workdays, on_time, late in _export_rows(session, policy, tz, today, with_text=True):
+    for c, workdays, on_time, late, overdue in _export_rows(session, policy, tz, today):
         reason = c.duplicate_of or c.forwarded_to or c.reject_reason or None
         sheet.append([
             c.ticket,
@@ -736,7 +888,7 @@ def export_complaints_xlsx(
             c.reopen_count,
             reason,
             day(c.resolve_due) if c.resolve_due is not None else None,
-            yes_no["ya" if _overdue_now(c, today) else "tidak"],
+            yes_no["ya" if overdue else "tidak"],
             c.petugas,
         ])
         count += 1
@@ -745,52 +897,33 @@ def export_complaints_xlsx(
 
 
 def _export_rows(session: Session, policy: DeadlinePolicy, tz: tzinfo, today: date,
-                 *, with_text: bool = False) -> Iterator[tuple[Any, int | None, str, str]]:
-    """(row, working days to resolution or None, tepat_waktu, terlambat), streamed."""
+                 ) -> Iterator[tuple[Any, int | None, str, str, bool]]:
+    """(row, working days to resolution or None, tepat_waktu, terlambat, lewat batas) of the
+    XLSX export, which writes real dates and times, streamed."""
     columns = [
         Complaint.ticket, Complaint.received_at, Complaint.channel, Complaint.kind,
         Complaint.category, Complaint.desa, Complaint.status, Complaint.verify_due,
         Complaint.followup_due, Complaint.verified_at, Complaint.followed_up_at,
         Complaint.resolved_at, Complaint.closed_at, Complaint.reopen_count,
         Complaint.resolve_due, Complaint.current_due, Complaint.received_date_only,
+        Complaint.description, Complaint.duplicate_of, Complaint.forwarded_to,
+        Complaint.reject_reason,
     ]
-    if with_text:
-        columns += [Complaint.description, Complaint.duplicate_of, Complaint.forwarded_to,
-                    Complaint.reject_reason]
     stmt = (
         select(*columns, Officer.name.label("petugas"))
         .outerjoin(Officer, Officer.id == Complaint.assigned_to)
         .order_by(Complaint.received_at, Complaint.id)
         .execution_options(yield_per=500)
     )
-    # Working days per pair of local days, counted once per pair: a year's register holds a
-    # few thousand distinct pairs, and counting day by day for each row (each day a holiday
-    # look-up) was 40% of the export's time (bench/reports.py). Bounded by the pairs, not rows.
-    days_between: dict[tuple[date, date], int] = {}
+    between = _working_days(policy.holidays)
     for c in session.execute(stmt):
-        workdays: int | None = None
-        if c.status == SELESAI and c.resolved_at is not None:
-            pair = (c.received_at.astimezone(tz).date(), c.resolved_at.astimezone(tz).date())
-            workdays = days_between.get(pair)
-            if workdays is None:
-                workdays = days_between[pair] = working_days_between(*pair, policy.holidays)
-        on_time, late = timeliness(c.status, c.verify_due, c.followup_due, c.verified_at,
-                                   c.followed_up_at, c.resolved_at, c.closed_at, today, tz)
-        if c.status == SELESAI and c.resolved_at is not None and c.resolve_due is not None:
-            # The same rule as IKU 4's "within the standard times" (StatusChange.on_time, set
-            # by storage.lifecycle and by the import): verified by its deadline (an imported
-            # register has no verification date) and resolved by the resolution deadline in
-            # effect, so the export and the report never disagree about one complaint.
-            met = ((c.verified_at is None or _by_due(c.verified_at, c.verify_due, tz))
-                   and _by_due(c.resolved_at, c.resolve_due, tz))
-            on_time, late = ("ya", "tidak") if met else ("tidak", "ya")
-        if _overdue_now(c, today):  # e.g. past the resolution deadline in ditindaklanjuti
-            on_time, late = "tidak", "ya"
-        yield c, workdays, on_time, late
-
-
-def _overdue_now(c: Any, today: date) -> bool:
-    return c.status in OPEN_STATUSES and c.current_due is not None and today > c.current_due
+        resolved = _day(c.resolved_at, tz)
+        workdays = (between(c.received_at.astimezone(tz).date(), resolved)
+                    if c.status == SELESAI and resolved is not None else None)
+        on_time, late, overdue = _verdict(
+            c.status, c.verify_due, c.followup_due, _day(c.verified_at, tz), _day(c.followed_up_at, tz),
+            resolved, _day(c.closed_at, tz), c.resolve_due, c.current_due, today)
+        yield c, workdays, on_time, late, overdue
 
 
 __all__ = [

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage.lengths  # noqa: F401  (installs the guard: String(n) lengths on both backends)
+from storage import tenancy
 
 WRITE_LOCK_TIMEOUT = 30.0
 
@@ -47,9 +48,12 @@ def _prepare_sqlite(engine: Engine, begin: str = "BEGIN IMMEDIATE") -> None:
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, kecamatan: str | None = None) -> None:
         parsed = make_url(url)
         self.url = url
+        # The tenant of every transaction that names none (storage/tenancy.py): the one
+        # office of a single-office deployment.
+        self.kecamatan = tenancy.check_kode(kecamatan or tenancy.DEFAULT_KECAMATAN)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -66,8 +70,10 @@ class Database:
             # BEGIN IMMEDIATE reader would queue behind every write (measured: 4x latency).
             self._read_engine = create_engine(url, **kwargs)
             _prepare_sqlite(self._read_engine, "BEGIN")
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
+        # Sessions of this register work for its kecamatan unless a transaction names another.
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info={"kecamatan": self.kecamatan})
+        self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False,
+                                           info={"kecamatan": self.kecamatan})
         # SQLite has one writer. Writers of this process queue on this lock instead of on
         # SQLite's busy handler, which polls in sleeps of 1 to 100 ms (measured with
         # bench/telegram_throughput.py: 83 -> 141 updates/s). Other processes (CLI commands)
@@ -75,12 +81,17 @@ class Database:
         self._write_lock = threading.Lock() if self.is_sqlite else None
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, kecamatan: str | None = None) -> Iterator[Session]:
         lock = self._write_lock
         # A nested write transaction in one thread would wait for itself: fail like SQLite.
         if lock is not None and not lock.acquire(timeout=WRITE_LOCK_TIMEOUT):
             raise TimeoutError(f"database is locked: no write turn within {WRITE_LOCK_TIMEOUT:.0f} s")
-        session = self._sessions()
+        try:
+            session = self._sessions(info={"kecamatan": tenancy.check_kode(kecamatan or self.kecamatan)})
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
         try:
             with session.begin():
                 yield session
@@ -90,9 +101,9 @@ class Database:
                 lock.release()
 
     @contextmanager
-    def reading(self) -> Iterator[Session]:
+    def reading(self, kecamatan: str | None = None) -> Iterator[Session]:
         """A transaction that only reads (it is rolled back at the end)."""
-        session = self._read_sessions()
+        session = self._read_sessions(info={"kecamatan": tenancy.check_kode(kecamatan or self.kecamatan)})
         try:
             with session.begin():
                 yield session

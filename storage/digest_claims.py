@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.models import DigestClaim, Setting
+from storage.tenancy import current
 
 LEASE = timedelta(minutes=15)
 SINCE_KEY = "digest_since"
@@ -38,15 +39,15 @@ def since(session: Session, now: datetime) -> datetime:
     before it are not owed: a fresh install does not report a week it never saw."""
     session.execute(
         _insert(session, Setting)
-        .values(key=SINCE_KEY, value=now.isoformat(), updated_at=now)
-        .on_conflict_do_nothing(index_elements=["key"])
+        .values(kecamatan=current(session), key=SINCE_KEY, value=now.isoformat(), updated_at=now)
+        .on_conflict_do_nothing(index_elements=["kecamatan", "key"])
     )
     value = session.scalar(select(Setting.value).where(Setting.key == SINCE_KEY))
     return datetime.fromisoformat(str(value))
 
 
 def set_since(session: Session, moment: datetime, now: datetime) -> None:
-    row = session.get(Setting, SINCE_KEY)
+    row = session.get(Setting, (current(session), SINCE_KEY))
     if row is None:
         session.add(Setting(key=SINCE_KEY, value=moment.isoformat(), updated_at=now))
     else:
@@ -82,6 +83,7 @@ def claim(
     inserted = session.execute(
         _insert(session, DigestClaim)
         .values(
+            kecamatan=current(session),
             chat_id=chat_id,
             period=period,
             claimed_by=owner,
@@ -89,7 +91,7 @@ def claim(
             lease_until=now + lease,
             attempts=1,
         )
-        .on_conflict_do_nothing(index_elements=["chat_id", "period"])
+        .on_conflict_do_nothing(index_elements=["kecamatan", "chat_id", "period"])
         # RETURNING, not rowcount: an ORM-enabled INSERT reports rowcount -1 on psycopg.
         .returning(DigestClaim.chat_id)
     ).first()
@@ -155,6 +157,7 @@ def abandon(session: Session, chat_id: str, period: str, owner: str, now: dateti
     inserted = session.execute(
         _insert(session, DigestClaim)
         .values(
+            kecamatan=current(session),
             chat_id=chat_id,
             period=period,
             claimed_by=owner,
@@ -164,7 +167,7 @@ def abandon(session: Session, chat_id: str, period: str, owner: str, now: dateti
             error=reason[:1000],
             abandoned_at=now,
         )
-        .on_conflict_do_nothing(index_elements=["chat_id", "period"])
+        .on_conflict_do_nothing(index_elements=["kecamatan", "chat_id", "period"])
         .returning(DigestClaim.chat_id)
     ).first()
     if inserted is not None:
@@ -183,7 +186,7 @@ def abandon(session: Session, chat_id: str, period: str, owner: str, now: dateti
 
 
 def get(session: Session, chat_id: str, period: str) -> DigestClaim | None:
-    return session.get(DigestClaim, (chat_id, period))
+    return session.get(DigestClaim, (current(session), chat_id, period))
 
 
 def for_period(session: Session, period: str) -> list[DigestClaim]:

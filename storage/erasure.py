@@ -221,7 +221,7 @@ def _again_after_commit(session: Session, channel: str, user_id: str) -> None:
 
     def _scrub(_sess: Session) -> None:
         try:
-            with Session(bind) as again, again.begin():
+            with Session(bind, info=dict(session.info)) as again, again.begin():
                 erase_chat_traces(again, channel, user_id)
         except Exception:  # the erasure has committed; the inbox and dialog retention remove these later
             log.exception("membersihkan sisa percakapan setelah penghapusan gagal")

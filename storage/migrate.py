@@ -17,6 +17,8 @@ def _config(db: Database) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = db.engine
+    # The kecamatan an existing single-office register moves into (0012_tenants).
+    cfg.attributes["kecamatan"] = db.kecamatan
     return cfg
 
 

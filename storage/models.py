@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 from storage.setting_keys import SETTING_KEY_LENGTH
+from storage.tenancy import KECAMATAN_LENGTH, Tenanted
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -75,11 +76,13 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
 
 
-class Person(Base):
-    """Someone who talks to the bot: a channel identity, and only what they chose to give."""
+class Person(Tenanted, Base):
+    """Someone who talks to the bot: a channel identity, and only what they chose to give.
+    Per kecamatan: each kecamatan is the controller of what its residents gave it (UU 27/2022),
+    so a resident who writes to two kecamatan is two people, one in each register."""
 
     __tablename__ = "people"
-    __table_args__ = (UniqueConstraint("channel", "channel_user_id"),)
+    __table_args__ = (UniqueConstraint("kecamatan", "channel", "channel_user_id", name="uq_people_kecamatan_channel_user"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
@@ -93,17 +96,24 @@ class Person(Base):
     erased_at: Mapped[datetime | None]
 
 
-class TicketCounter(Base):
+class TicketCounter(Tenanted, Base):
+    """Per kecamatan and year: each kecamatan's tickets are gapless on their own."""
+
     __tablename__ = "ticket_counters"
 
+    kecamatan: Mapped[str] = mapped_column(String(KECAMATAN_LENGTH), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class Complaint(Base):
+class Complaint(Tenanted, Base):
+    # The ticket stays unique across the kabupaten (each office file has its own prefix, which
+    # bot.config.office checks); (year, seq) is per kecamatan. Photos, status history, cards,
+    # reminder claims and assignments carry no kecamatan: every query reaches them through
+    # their complaint (complaint_id), which is scoped.
     __tablename__ = "complaints"
     __table_args__ = (
-        UniqueConstraint("year", "seq"),
+        UniqueConstraint("kecamatan", "year", "seq", name="uq_complaints_kecamatan_year_seq"),
         Index("ix_complaints_status", "status"),
         Index("ix_complaints_received_at", "received_at"),
         Index("ix_complaints_reporter", "reporter_id"),
@@ -228,22 +238,27 @@ class StatusChange(Base):
     complaint: Mapped[Complaint] = relationship(back_populates="history")
 
 
-class Officer(Base):
+class Officer(Tenanted, Base):
+    """An officer of one kecamatan: an account is let in only by its own kecamatan."""
+
     __tablename__ = "officers"
+    __table_args__ = (UniqueConstraint("kecamatan", "telegram_id", name="uq_officers_kecamatan_telegram_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger)
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
 
 
-class Setting(Base):
-    """Values the office sets from chat (e.g. the Trantib group registered by /daftarkan_grup)."""
+class Setting(Tenanted, Base):
+    """Values the office sets from chat (e.g. the Trantib group registered by /daftarkan_grup),
+    per kecamatan: each office registers its own group, period marks and imports."""
 
     __tablename__ = "runtime_settings"
 
+    kecamatan: Mapped[str] = mapped_column(String(KECAMATAN_LENGTH), primary_key=True)
     # Built by storage.setting_keys.setting_key only, so that it fits by construction.
     key: Mapped[str] = mapped_column(String(SETTING_KEY_LENGTH), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
@@ -315,7 +330,7 @@ class Card(Base):
 # --- SKM (issue 3) -------------------------------------------------------------------------
 
 
-class SkmResponse(Base):
+class SkmResponse(Tenanted, Base):
     """One filled questionnaire: by chat, or a paper form typed in or imported.
 
     No name, NIK or phone. `respondent_key` is an HMAC of the chat identity, kept only to
@@ -325,9 +340,11 @@ class SkmResponse(Base):
 
     __tablename__ = "skm_responses"
     __table_args__ = (
-        UniqueConstraint("respondent_key", "service", "period"),
-        # Covering: the SKM sums of a date range are read from the index alone (0011).
-        Index("ix_skm_responses_tanggal_answers", "tanggal", "service", *(f"u{i}" for i in range(1, 10))),
+        UniqueConstraint("kecamatan", "respondent_key", "service", "period", name="uq_skm_responses_kecamatan_respondent"),
+        # Covering: the SKM sums of a date range are read from the index alone (0011), for
+        # one kecamatan (0012 put kecamatan first, as every read is scoped to one).
+        Index("ix_skm_responses_kecamatan_tanggal_answers", "kecamatan", "tanggal", "service",
+              *(f"u{i}" for i in range(1, 10))),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -363,11 +380,12 @@ class SkmResponse(Base):
     created_at: Mapped[datetime]
 
 
-class SkmPopulation(Base):
+class SkmPopulation(Tenanted, Base):
     """Service users in a period, entered by the office, for the minimum sample size."""
 
     __tablename__ = "skm_populations"
 
+    kecamatan: Mapped[str] = mapped_column(String(KECAMATAN_LENGTH), primary_key=True)
     period: Mapped[str] = mapped_column(String(10), primary_key=True)
     service: Mapped[str] = mapped_column(String(64), primary_key=True)  # "" = all services
     population: Mapped[int]
@@ -395,7 +413,7 @@ class Corrected:
         return mapped_column(ForeignKey(f"{cls.__tablename__}.id"))  # type: ignore[attr-defined]
 
 
-class IkuTarget(Corrected, Base):
+class IkuTarget(Tenanted, Corrected, Base):
     """A yearly target from the Perjanjian Kinerja, overriding the office file's."""
 
     __tablename__ = "iku_targets"
@@ -403,7 +421,7 @@ class IkuTarget(Corrected, Base):
         Index("ix_iku_targets_code_year", "code", "year"),
         # One current target per indicator and year, even with two people entering at once.
         Index(
-            "uq_iku_targets_current", "code", "year", unique=True,
+            "uq_iku_targets_current", "kecamatan", "code", "year", unique=True,
             sqlite_where=text("superseded_at IS NULL AND removed_at IS NULL"),
             postgresql_where=text("superseded_at IS NULL AND removed_at IS NULL"),
         ),
@@ -414,7 +432,7 @@ class IkuTarget(Corrected, Base):
     value: Mapped[Decimal] = mapped_column(DecimalText)
 
 
-class IkuDocument(Corrected, Base):
+class IkuDocument(Tenanted, Corrected, Base):
     """IKU 1: a document of organisational and procedural arrangement."""
 
     __tablename__ = "iku_documents"
@@ -427,7 +445,7 @@ class IkuDocument(Corrected, Base):
     file_path: Mapped[str | None] = mapped_column(String(500))
 
 
-class IkuActivity(Corrected, Base):
+class IkuActivity(Tenanted, Corrected, Base):
     """IKU 3: a planned kegiatan pemberdayaan (the denominator), facilitated or not yet."""
 
     __tablename__ = "iku_activities"
@@ -440,14 +458,14 @@ class IkuActivity(Corrected, Base):
     evidence: Mapped[str | None] = mapped_column(Text)
 
 
-class SakipScore(Corrected, Base):
+class SakipScore(Tenanted, Corrected, Base):
     """IKU 5: the year's SAKIP score from the evaluators' LHE."""
 
     __tablename__ = "sakip_scores"
     __table_args__ = (
         Index("ix_sakip_scores_year", "year"),
         Index(
-            "uq_sakip_scores_current", "year", unique=True,
+            "uq_sakip_scores_current", "kecamatan", "year", unique=True,
             sqlite_where=text("superseded_at IS NULL AND removed_at IS NULL"),
             postgresql_where=text("superseded_at IS NULL AND removed_at IS NULL"),
         ),
@@ -459,7 +477,7 @@ class SakipScore(Corrected, Base):
     lhe_date: Mapped[date] = mapped_column(Date)
 
 
-class ProgramIndicator(Corrected, Base):
+class ProgramIndicator(Tenanted, Corrected, Base):
     """IKU 6: an indicator of a program (Renja/DPA) with its own target and realisation."""
 
     __tablename__ = "program_indicators"
@@ -474,13 +492,13 @@ class ProgramIndicator(Corrected, Base):
     higher_is_better: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class IkuFrozenFigure(Base):
+class IkuFrozenFigure(Tenanted, Base):
     """A figure as it was reported (`sigap iku tutup`): one per indicator and period, kept
     as reported (2 decimals) with its numerator and denominator, who froze it and when.
     Later reports show it, and the live value beside it when they differ."""
 
     __tablename__ = "iku_frozen_figures"
-    __table_args__ = (UniqueConstraint("code", "period"),)
+    __table_args__ = (UniqueConstraint("kecamatan", "code", "period", name="uq_iku_frozen_figures_kecamatan_code_period"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(10))
@@ -498,7 +516,7 @@ class IkuFrozenFigure(Base):
 # --- IKU 2 official figures (issue 9) ------------------------------------------------------
 
 
-class SkmOfficial(Corrected, Base):
+class SkmOfficial(Tenanted, Corrected, Base):
     """IKU 2 from the source the decree names: the period's IKM as published in e-SUKMA
     (SUKMA-e Jatim), typed in by an officer with its source document. One current entry per
     survey period; corrections and withdrawals keep the history (Corrected)."""
@@ -507,7 +525,7 @@ class SkmOfficial(Corrected, Base):
     __table_args__ = (
         Index("ix_skm_official_period", "period"),
         Index(
-            "uq_skm_official_current", "period", unique=True,
+            "uq_skm_official_current", "kecamatan", "period", unique=True,
             sqlite_where=text("superseded_at IS NULL AND removed_at IS NULL"),
             postgresql_where=text("superseded_at IS NULL AND removed_at IS NULL"),
         ),
@@ -522,13 +540,15 @@ class SkmOfficial(Corrected, Base):
 # --- Weekly digest (issue 4) --------------------------------------------------------------
 
 
-class DigestClaim(Base):
+class DigestClaim(Tenanted, Base):
     """One digest per (chat, period): claimed before it is sent, marked sent only after the
     Bot API accepted it, so it is never lost and never posted twice (even by two instances
     on one database: the primary key decides who claims)."""
 
     __tablename__ = "digest_claims"
 
+    # A kecamatan's digest; a chat (a kabupaten group) may receive several kecamatan's.
+    kecamatan: Mapped[str] = mapped_column(String(KECAMATAN_LENGTH), primary_key=True)
     chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     period: Mapped[str] = mapped_column(String(10), primary_key=True)  # e.g. 2026-W48
     claimed_by: Mapped[str] = mapped_column(String(64))
@@ -546,7 +566,7 @@ class DigestClaim(Base):
 # --- Personal data (UU 27/2022, issue 12) ---------------------------------------------------
 
 
-class PdpRequest(Base):
+class PdpRequest(Tenanted, Base):
     """A data subject's request (see, correct, delete, withdraw consent) that arrived outside
     the bot, logged by an officer; the office must answer within 3 x 24 hours of receipt."""
 
@@ -567,7 +587,7 @@ class PdpRequest(Base):
     answered_by: Mapped[str | None] = mapped_column(String(200))
 
 
-class PdpIncident(Base):
+class PdpIncident(Tenanted, Base):
     """A personal-data breach: what, when, how, whom it concerns and what was done; the
     people affected and the authority must be told within 3 x 24 hours of its discovery."""
 
@@ -622,3 +642,34 @@ class Assignment(Base):
     officer_name: Mapped[str | None] = mapped_column(String(200))
     at: Mapped[datetime]
     by_name: Mapped[str] = mapped_column(String(200))
+
+
+# --- Web dashboard (issue 15) ---------------------------------------------------------------
+
+
+class DashboardLink(Base):
+    """A one-time login link sent by /dasbor (storage/dashboard_access.py). Only the SHA-256
+    of its token is kept, so a copy of the database cannot be used to log in."""
+
+    __tablename__ = "dashboard_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class DashboardSession(Base):
+    """A browser logged in through a link; its cookie holds the id, the table its SHA-256."""
+
+    __tablename__ = "dashboard_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

@@ -17,6 +17,7 @@ from storage.lengths import limit
 from storage.lifecycle import OFFICER_ROLES
 from storage.models import DialogState, Officer, Person, Setting
 from storage.setting_keys import SETTING_KEY_LENGTH
+from storage.tenancy import current
 
 
 def find_person(session: Session, channel: str, user_id: str) -> Person | None:
@@ -146,7 +147,7 @@ def save_state(
 
 def get_setting(session: Session, key: str) -> str | None:
     # Keys come from storage.setting_keys.setting_key, which keeps them within the column.
-    row = session.get(Setting, key)
+    row = session.get(Setting, (current(session), key))
     return row.value if row else None
 
 
@@ -154,7 +155,7 @@ def set_setting(session: Session, key: str, value: str, now: datetime) -> None:
     if len(key) > SETTING_KEY_LENGTH:
         # SQLite would store it and PostgreSQL refuse it: refuse it on both, in the tests too.
         raise ValueError(f"runtime_settings key longer than {SETTING_KEY_LENGTH}: build it with setting_key()")
-    row = session.get(Setting, key)
+    row = session.get(Setting, (current(session), key))
     if row is None:
         session.add(Setting(key=key, value=value, updated_at=now))
     else:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from kpi.skm_questionnaire import UNSUR_CODES
 from storage.lengths import limit
 from storage.models import SkmPopulation, SkmResponse
+from storage.tenancy import current
 
 # The "Lainnya" occupation as typed, at most this long (its column).
 OCCUPATION_TEXT_MAX: int = limit(SkmResponse.pekerjaan_lainnya) or 100
@@ -128,10 +129,11 @@ def insert_responses(session: Session, rows: Iterable[Mapping[str, object]], chu
     """
     table = cast(Table, SkmResponse.__table__)
     stmt = insert(table)
+    kecamatan = current(session)  # a Core insert: the ORM hook does not fill it
     total = 0
     batch: list[dict[str, object]] = []
     for row in rows:
-        batch.append({col: row.get(col) for col in BULK_COLUMNS})
+        batch.append({**{col: row.get(col) for col in BULK_COLUMNS}, "kecamatan": kecamatan})
         if len(batch) >= chunk:
             session.execute(stmt, batch)
             total += len(batch)
@@ -145,7 +147,7 @@ def insert_responses(session: Session, rows: Iterable[Mapping[str, object]], chu
 def set_population(session: Session, period: str, service: str, population: int, who: str, now: datetime) -> None:
     if population < 0:
         raise ValueError("Populasi tidak boleh negatif")
-    row = session.get(SkmPopulation, (period, service))
+    row = session.get(SkmPopulation, (current(session), period, service))
     if row is None:
         session.add(SkmPopulation(period=period, service=service, population=population, recorded_by=who, recorded_at=now))
     else:
@@ -153,7 +155,7 @@ def set_population(session: Session, period: str, service: str, population: int,
 
 
 def get_population(session: Session, period: str, service: str = "") -> int | None:
-    row = session.get(SkmPopulation, (period, service))
+    row = session.get(SkmPopulation, (current(session), period, service))
     return None if row is None else row.population
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, literal, select
@@ -229,6 +230,23 @@ def suggestions(
 def count_suggestions(session: Session, first_day: date, last_day: date, service: str | None = None) -> int:
     stmt = select(func.count()).select_from(_suggestion_statement(first_day, last_day, service).subquery())
     return int(session.scalar(stmt) or 0)
+
+
+def iter_answers(
+    session: Session, first_day: date, last_day: date, service: str | None = None,
+    batch: int = STREAM_BATCH,
+) -> Iterator[tuple[Any, ...]]:
+    """(tanggal, service, u1..u9) of every response in the range, by date then id, streamed:
+    what the SKM workbook's processing sheet writes per respondent, as plain rows (no
+    ResponseRow built per row: bench/reports.py, a million respondents)."""
+    stmt = (
+        select(SkmResponse.tanggal, SkmResponse.service, *_UNSUR_COLUMNS)
+        .where(*_where(first_day, last_day, service))
+        .order_by(SkmResponse.tanggal, SkmResponse.id)
+    )
+    # Through the session, so that what it adds to every ORM statement applies here too.
+    result = session.execute(stmt, execution_options={"yield_per": batch})
+    return chain.from_iterable(result.partitions())
 
 
 def iter_responses(

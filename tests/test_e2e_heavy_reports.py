@@ -20,6 +20,7 @@ from bot.reports.skm_summary import current_skm_period
 from storage import skm
 from storage.complaint_search import CaseQuery, search_complaints
 from storage.models import Complaint, OutboxItem
+from storage.tenancy import current
 from tests.e2e import PETUGAS, WARGA, World
 
 pytestmark = pytest.mark.usefixtures("register")
@@ -89,7 +90,7 @@ async def test_resident_start_is_answered_before_a_heavy_report_sent_with_it(wor
     assert deferred.KIND in kinds and "photo" not in kinds
 
 
-def open_complaints(n: int, now: datetime, today: date) -> Iterator[dict[str, Any]]:
+def open_complaints(n: int, now: datetime, today: date, kecamatan: str) -> Iterator[dict[str, Any]]:
     for i in range(1, n + 1):
         at = now - timedelta(minutes=i)
         yield {
@@ -97,7 +98,7 @@ def open_complaints(n: int, now: datetime, today: date) -> Iterator[dict[str, An
             "desa": ("Jelbuk", "Sukowiryo", "Panduman")[i % 3], "description": f"Pesta miras {i} dekat pasar",
             "channel": "lisan", "anonim": False, "rahasia": False, "status": "diterima", "received_at": at,
             "created_at": at, "verify_due": today, "followup_due": today, "current_due": today - timedelta(days=i % 30),
-            "reopen_count": 0, "version": 1,
+            "reopen_count": 0, "version": 1, "kecamatan": kecamatan,  # a Core insert names its tenant
         }
 
 
@@ -121,7 +122,7 @@ async def test_resident_start_is_answered_before_a_kasus_search_sent_with_it(wor
     now = datetime.now(UTC)
     today = now.astimezone(w.service.rt.tz).date()
     with w.service.db.transaction() as s:
-        s.execute(insert(Complaint), list(open_complaints(COMPLAINTS, now, today)))
+        s.execute(insert(Complaint), list(open_complaints(COMPLAINTS, now, today, current(s))))
     count = f"{COMPLAINTS:,}".replace(",", ".")  # as the template writes it: 30.000
     pages = f"{COMPLAINTS // 10:,}".replace(",", ".")  # 3.000
     found = f'Hasil pencarian "pasar": {count} laporan (halaman 1 dari {pages})'

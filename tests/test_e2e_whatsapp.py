@@ -356,7 +356,8 @@ async def test_telegram_webhook_mode_stores_then_answers(tmp_path: Path) -> None
 
 
 async def test_without_whatsapp_or_webhook_settings_nothing_is_served(tmp_path: Path) -> None:
-    w = await start_world(tmp_path)
+    # The dashboard and the public report card are on by default (bot/dashboard): off here.
+    w = await start_world(tmp_path, {"SIGAP_DASHBOARD": "mati", "SIGAP_PUBLIC_REPORT": "mati"})
     try:
         assert w.service.whatsapp is None and w.service.web is None
         await w.say(WARGA, "/start")

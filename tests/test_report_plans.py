@@ -16,7 +16,9 @@ from kpi.periods import parse_period
 from kpi.skm_questionnaire import UNSUR_CODES
 from storage import skm_stats
 from storage.db import Database
+from storage.models import SkmResponse
 from storage.skm import insert_responses
+from storage.tenancy import DEFAULT_KECAMATAN
 
 NOW = datetime(2026, 10, 1, 3, 0, tzinfo=UTC)
 
@@ -36,11 +38,13 @@ def _values(cells: Any) -> list[Any]:
 
 
 def test_skm_sums_of_a_range_read_only_the_covering_index(sqlite_db: Database) -> None:
-    stmt = skm_stats.totals_statement(date(2026, 1, 1), date(2026, 12, 31))
+    # As a session runs it: scoped to its kecamatan (storage/tenancy.py), the index's first column.
+    stmt = skm_stats.totals_statement(date(2026, 1, 1), date(2026, 12, 31)).where(
+        SkmResponse.kecamatan == DEFAULT_KECAMATAN)
     with sqlite_db.engine.connect() as conn:
         compiled = stmt.compile(conn, compile_kwargs={"literal_binds": True})
         plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}"))
-    assert "COVERING INDEX ix_skm_responses_tanggal_answers" in plan, plan
+    assert "SEARCH skm_responses USING COVERING INDEX ix_skm_responses_kecamatan_tanggal_answers" in plan, plan
 
 
 def test_skm_workbook_rows_keep_their_borders_and_formats(db: Database, tmp_path: Path) -> None:

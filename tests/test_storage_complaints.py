@@ -35,6 +35,7 @@ from storage.lifecycle import (
     transition,
 )
 from storage.models import Complaint, Person, StatusChange, TicketCounter
+from storage.tenancy import DEFAULT_KECAMATAN
 
 PREFIX = "TRB"
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -131,7 +132,7 @@ def test_reserve_seq_at_least_only_moves_forward(db: Database, policy: DeadlineP
         reserve_seq_at_least(s, 2026, 5)
     assert intake(db, policy, NOW).ticket == "TRB-2026-00018"
     with db.transaction() as s:
-        assert s.get(TicketCounter, 2026).last_seq == 18  # type: ignore[union-attr]
+        assert s.get(TicketCounter, (DEFAULT_KECAMATAN, 2026)).last_seq == 18  # type: ignore[union-attr]
 
 
 def test_concurrent_intakes_never_share_or_skip_a_number(db: Database,
@@ -169,7 +170,7 @@ def test_concurrent_intakes_never_share_or_skip_a_number(db: Database,
     assert all_seqs(db, 2026) == list(range(1, total + 1))
     with db.transaction() as s:
         assert s.scalar(select(func.count(func.distinct(Complaint.ticket)))) == total
-        assert s.get(TicketCounter, 2026).last_seq == total  # type: ignore[union-attr]
+        assert s.get(TicketCounter, (DEFAULT_KECAMATAN, 2026)).last_seq == total  # type: ignore[union-attr]
 
 
 def test_deadlines_are_working_days_after_the_local_receipt_date(

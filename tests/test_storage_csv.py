@@ -33,6 +33,7 @@ from storage.csv_io import (
 from storage.db import Database
 from storage.lifecycle import Actor, transition
 from storage.models import Complaint, StatusChange, TicketCounter
+from storage.tenancy import DEFAULT_KECAMATAN
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 PREFIX = "TRB"
@@ -137,7 +138,7 @@ def test_a_good_file_imports_every_row(db: Database, policy: DeadlinePolicy,
             ("LAMA/2025/031", None, "ditolak", old.received_at, None),
             ("TRB-2026-00003", None, "diterima", lower.received_at, None),
         ]
-        assert s.get(TicketCounter, 2026).last_seq == 18  # type: ignore[union-attr]
+        assert s.get(TicketCounter, (DEFAULT_KECAMATAN, 2026)).last_seq == 18  # type: ignore[union-attr]
     # New intakes continue after the imported numbers.
     assert intake(db, policy, NOW).ticket == "TRB-2026-00019"
 
@@ -178,7 +179,7 @@ def test_two_bad_rows_import_nothing_and_both_are_reported(
     assert count(db) == 0
     with db.transaction() as s:
         assert s.scalar(select(func.count(StatusChange.id))) == 0
-        assert s.get(TicketCounter, 2026) is None
+        assert s.get(TicketCounter, (DEFAULT_KECAMATAN, 2026)) is None
     # Nothing was reserved either: numbering starts at 1.
     assert intake(db, policy, NOW).ticket == "TRB-2026-00001"
 

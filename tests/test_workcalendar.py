@@ -105,7 +105,7 @@ def test_single_days_from_the_office_file() -> None:
 
 def _office_file(tmp_path: Path, **lines: str) -> Path:
     """The shipped office file with some [hari_kerja] lines replaced."""
-    text = (Path(__file__).parent.parent / "bot" / "config" / "office_jelbuk.toml").read_text(encoding="utf-8")
+    text = (Path(__file__).parent.parent / "bot" / "config" / "kantor" / "jelbuk.toml").read_text(encoding="utf-8")
     for key, value in lines.items():
         start = text.index(f"\n{key} = ") + 1
         end = text.index("\n", start)
@@ -147,7 +147,7 @@ def test_resolution_standard_and_tiers() -> None:
 
 
 def test_an_office_without_the_new_sections_keeps_the_defaults(tmp_path: Path) -> None:
-    text = (Path(__file__).parent.parent / "bot" / "config" / "office_jelbuk.toml").read_text(encoding="utf-8")
+    text = (Path(__file__).parent.parent / "bot" / "config" / "kantor" / "jelbuk.toml").read_text(encoding="utf-8")
     start = text.index("[hari_kerja]")
     end = text.index("[chat]")
     path = tmp_path / "lama.toml"

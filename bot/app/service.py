@@ -36,7 +36,9 @@ def utcnow() -> datetime:
 
 
 def open_database(settings: Settings) -> Database:
-    db = Database(settings.database_url)
+    # The register works for the office file's kecamatan (storage/tenancy.py), and an
+    # existing single-office register moves into it on its first upgrade (0012).
+    db = Database(settings.database_url, kecamatan=load_office(settings.office_file).kode_wilayah)
     migrate.upgrade(db)
     return db
 
@@ -63,6 +65,10 @@ def make_runtime(settings: Settings, office: Office, db: Database, bot_username:
         bot_username=bot_username,
         data_dir=settings.data_dir,
         env_trantib_group=settings.trantib_group,
+        # Until the web server has its port (0 in the sandbox: any free one), the configured one.
+        dashboard_url=(settings.dashboard.url or f"http://{settings.web.host}:{settings.web.port}")
+        if settings.dashboard.enabled else None,
+        dashboard_link_minutes=settings.dashboard.link_minutes,
     )
 
 
@@ -174,16 +180,31 @@ class Service:
             # A webhook left from an earlier run would make every getUpdates fail with 409.
             await self.app.bot.delete_webhook(drop_pending_updates=False)
             self._tasks.append(asyncio.create_task(self.channel.fetch_loop(), name="fetch"))
-        if self.whatsapp is None and not webhook:
+        dash = self.settings.dashboard
+        pages_on = dash.enabled or dash.public_report
+        if self.whatsapp is None and not webhook and not pages_on:
             return
         app = build_app(
             web,
             whatsapp=self.whatsapp.wa if self.whatsapp else None,
             whatsapp_channel=self.whatsapp.channel if self.whatsapp else None,
             telegram_accept=self.channel.accept if webhook else None,
+            dashboard=self._mount_dashboard if pages_on else None,
         )
         self.web = WebServer(app, web.host, web.port)
-        await self.web.start()
+        try:
+            await self.web.start()
+        except OSError as exc:
+            if self.whatsapp is not None or webhook:
+                raise  # updates arrive there: without it nothing would be received
+            # Only the dashboard would be served: the bot itself still works, so it runs on.
+            log.warning("Dasbor web tidak dapat dibuka di %s:%s (%s); bot tetap berjalan tanpa dasbor. "
+                        "Atur SIGAP_WEB_PORT, atau SIGAP_DASHBOARD=mati.", web.host, web.port, exc)
+            self.web = None
+            self.rt.dashboard_url = None
+            return
+        if dash.enabled and not dash.url:
+            self.rt.dashboard_url = self.web.url
         if webhook:
             # Only now can Telegram reach us; it then posts what it kept while we were away.
             await self.app.bot.set_webhook(
@@ -191,6 +212,11 @@ class Service:
                 secret_token=web.telegram_webhook_secret,
                 allowed_updates=["message", "callback_query"],
             )
+
+    def _mount_dashboard(self, app: object) -> None:
+        from bot.dashboard.routes import Dashboard, mount_dashboard
+
+        mount_dashboard(app, Dashboard(self.db, self.office, self.settings.dashboard, self.clock))  # type: ignore[arg-type]
 
     async def _retention(self, _context: object) -> None:
         from bot.jobs.retention_job import run_retention

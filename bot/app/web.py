@@ -30,10 +30,14 @@ def build_app(
     whatsapp: Any | None = None,
     whatsapp_channel: Any | None = None,
     telegram_accept: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+    dashboard: Callable[[FastAPI], None] | None = None,
 ) -> FastAPI:
     """`whatsapp` is the pywa client (handshake and signature), `whatsapp_channel` stores what
-    it accepts; `telegram_accept` stores one Telegram update (webhook mode)."""
+    it accepts; `telegram_accept` stores one Telegram update (webhook mode); `dashboard` adds
+    the web dashboard's routes (bot.dashboard.routes.mount_dashboard)."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    if dashboard is not None:
+        dashboard(app)
 
     if whatsapp is not None and whatsapp_channel is not None:
         from bot.channels.whatsapp import BadPayload

@@ -18,6 +18,7 @@ from bot.config.office import Office, load_office
 from bot.config.settings import load_settings
 from bot.reports import iku_report as rep
 from bot.texts import render, to_plain
+from kpi.ikm import weight_from_setting
 from storage import iku
 from storage.iku import RegisterError
 from storage.models import IkuActivity, IkuDocument, ProgramIndicator, SakipScore
@@ -151,6 +152,8 @@ def register(sub: Any) -> None:
     r.add_argument("--json", action="store_true", help="cetak JSON")
     r.add_argument("--xlsx", type=Path, help="tulis lembar kerja Excel ke berkas ini")
     r.add_argument("--per", help="tanggal keadaan TTTT-BB-HH (bawaan: hari ini)")
+    r.add_argument("--kabupaten", action="store_true",
+                   help="IKU semua kecamatan (satu berkas kantor per kecamatan di SIGAP_OFFICE_DIR) dalam satu tabel")
 
     c = groups.add_parser("tutup", help="kunci angka IKU yang dilaporkan untuk satu triwulan atau tahun")
     which = c.add_mutually_exclusive_group(required=True)
@@ -167,6 +170,8 @@ def run(args: argparse.Namespace) -> int:
     today = _now().astimezone(ZoneInfo(office.timezone)).date()
     db = open_database(settings)
     try:
+        if args.iku_register == "report" and getattr(args, "kabupaten", False):
+            return _kabupaten_report(db, settings.office_dir, args, today)
         if args.iku_register == "report":
             with db.reading() as session:
                 return _report(session, office, args, today)
@@ -369,6 +374,35 @@ def _report(session: Any, office: Office, args: argparse.Namespace, today: date)
         print(f"Laporan IKU tahun {year} ditulis ke {args.xlsx}.")
     else:
         _say("iku_laporan", **rep.report_context(rows, office, year, today))
+    return 0
+
+
+def _kabupaten_report(db: Any, office_dir: Path | None, args: argparse.Namespace, today: date) -> int:
+    """Each kecamatan's own IKU table, built in its own scope (storage/tenancy.py), side by
+    side with the kabupaten figure from summed numerators and denominators."""
+    from bot.config.office import load_offices
+    from bot.reports.kabupaten import KecamatanIku, kabupaten_table, kabupaten_text
+
+    offices = load_offices(office_dir)
+    if args.per:
+        today = rep.parse_date(args.per, "Tanggal keadaan")
+    year = _year(args, today)
+    items = []
+    for kode, office in offices.items():
+        with db.reading(kode) as session:
+            items.append(KecamatanIku(kode, office.kecamatan, rep.iku_table(session, office, year, today)))
+    first = next(iter(offices.values()))
+    rows = kabupaten_table(items, weight_from_setting(first.skm_weight))
+    if args.xlsx is not None:
+        from bot.reports.kabupaten_xlsx import write_kabupaten_xlsx
+
+        try:
+            write_kabupaten_xlsx(args.xlsx, rows, first.kabupaten, year, today)
+        except OSError as exc:
+            raise RegisterError(f"Tidak bisa menulis {args.xlsx}: {exc.strerror or exc}") from exc
+        print(f"Laporan IKU kabupaten tahun {year} ditulis ke {args.xlsx}.")
+    else:
+        print(to_plain(kabupaten_text(rows, first.kabupaten, year, today)))
     return 0
 
 

@@ -55,7 +55,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from storage.migrate import upgrade
 
     settings = load_settings()
-    upgrade(Database(settings.database_url))
+    upgrade(Database(settings.database_url, kecamatan=load_office(settings.office_file).kode_wilayah))
     print(f"Basis data mutakhir: {redact_url(settings.database_url)}")
     return 0
 

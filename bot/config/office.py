@@ -15,8 +15,12 @@ from kpi.capaian import Band
 from kpi.ikm import weight_from_setting
 from kpi.periods import Kind
 from storage.retention import RetentionPolicy
+from storage.tenancy import DEFAULT_KECAMATAN, TenantError, check_kode
 
-DEFAULT_OFFICE_FILE = Path(__file__).parent / "office_jelbuk.toml"
+# One office file per kecamatan in a folder (SIGAP_OFFICE_DIR); the shipped folder holds
+# Jelbuk, the default of a single-office deployment, and Arjasa.
+OFFICE_DIR = Path(__file__).parent / "kantor"
+DEFAULT_OFFICE_FILE = OFFICE_DIR / "jelbuk.toml"
 
 
 class OfficeFileError(ValueError):
@@ -76,6 +80,9 @@ class Office:
     categories: tuple[Category, ...]
     trantib_group: int
     leadership_chats: tuple[int, ...]
+    # Kemendagri kode wilayah, the kecamatan's key in the register (storage/tenancy.py); an
+    # office file from before there were tenants is the register's one office, Jelbuk's.
+    kode_wilayah: str = DEFAULT_KECAMATAN
     # SKM
     skm_period: Kind = "quarter"
     skm_weight: str = "1/9"
@@ -189,6 +196,7 @@ def load_office(path: Path | None = None) -> Office:
         **_deadline_clock(data),
         retention=retention,
         name=_get(data, "kantor.nama", str),
+        kode_wilayah=_kode_wilayah(data),
         kecamatan=_get(data, "kantor.kecamatan", str),
         kabupaten=_get(data, "kantor.kabupaten", str),
         timezone=_get(data, "kantor.zona_waktu", str),
@@ -206,6 +214,38 @@ def load_office(path: Path | None = None) -> Office:
         trantib_group=_get(data, "chat.grup_trantib", int),
         leadership_chats=tuple(int(x) for x in _get(data, "chat.pimpinan", list)),
     )
+
+
+def _kode_wilayah(data: dict[str, Any]) -> str:
+    if "kode_wilayah" not in data.get("kantor", {}):
+        return DEFAULT_KECAMATAN
+    try:
+        return check_kode(_get(data, "kantor.kode_wilayah", str))
+    except TenantError as exc:
+        raise OfficeFileError(f"Berkas kantor: kantor.kode_wilayah: {exc}.") from exc
+
+
+def load_offices(folder: Path | None = None) -> dict[str, Office]:
+    """Every office file (*.toml) of a folder, by kode wilayah in kode order. Two files with
+    one kode or one ticket prefix are refused: a kecamatan's rows, and a ticket, must name
+    one office."""
+    folder = folder or OFFICE_DIR
+    files = sorted(folder.glob("*.toml")) if folder.is_dir() else []
+    if not files:
+        raise OfficeFileError(f"Folder berkas kantor tanpa berkas .toml: {folder}")
+    offices: dict[str, Office] = {}
+    prefixes: dict[str, Path] = {}
+    for path in files:
+        office = load_office(path)
+        if office.kode_wilayah in offices:
+            raise OfficeFileError(f"Berkas kantor {path.name}: kode_wilayah {office.kode_wilayah} sudah dipakai "
+                                  f"{offices[office.kode_wilayah].name}.")
+        prefix = office.ticket_prefix.upper()
+        if prefix in prefixes:
+            raise OfficeFileError(f"Berkas kantor {path.name}: prefix_tiket {prefix} sudah dipakai {prefixes[prefix].name}.")
+        offices[office.kode_wilayah] = office
+        prefixes[prefix] = path
+    return dict(sorted(offices.items()))
 
 
 def _decimal(raw: Any, path: str) -> Decimal:

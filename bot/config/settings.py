@@ -55,6 +55,24 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class DashboardSettings:
+    """The web dashboard (/dasbor) and the public report card (/rapor), on the web server."""
+
+    enabled: bool = True
+    # The address officers open, as they reach it (behind a proxy: its https:// address);
+    # None: the web server's own http://host:port.
+    url: str | None = None
+    link_minutes: int = 10
+    session_hours: int = 8
+    public_report: bool = True
+
+    @property
+    def secure_cookie(self) -> bool:
+        # The browser only sends a Secure cookie over https: on plain http it would never log in.
+        return bool(self.url and self.url.startswith("https://"))
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
@@ -76,6 +94,10 @@ class Settings:
     # one process's (seconds, renewed while it holds it); a killed process's replies are sent
     # by another (or by itself, restarted) after this.
     outbox_lease: float = 30.0
+    dashboard: DashboardSettings = field(default_factory=DashboardSettings)
+    # The folder of office files, one per kecamatan (bot/config/kantor/ when unset), for what
+    # reads every kecamatan (`sigap iku report --kabupaten`).
+    office_dir: Path | None = None
 
     @property
     def telegram_base_url(self) -> str:
@@ -152,6 +174,36 @@ def _web_settings(env: dict[str, str]) -> WebSettings:
     )
 
 
+def _switch(env: dict[str, str], key: str, default: bool) -> bool:
+    raw = (env.get(key) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "ya", "aktif", "on"):
+        return True
+    if raw in ("0", "false", "tidak", "mati", "off"):
+        return False
+    raise SettingsError(f"{key} harus aktif atau mati, bukan {raw!r}.")
+
+
+def _dashboard_settings(env: dict[str, str]) -> DashboardSettings:
+    url = (env.get("SIGAP_DASHBOARD_URL") or "").strip().rstrip("/") or None
+    if url is not None and not url.startswith(("https://", "http://")):
+        raise SettingsError(f"SIGAP_DASHBOARD_URL harus diawali http:// atau https://, bukan {url!r}.")
+    minutes = _int(env, "SIGAP_DASHBOARD_LINK_MINUTES", 10) or 0
+    hours = _int(env, "SIGAP_DASHBOARD_SESSION_HOURS", 8) or 0
+    if not 1 <= minutes <= 60:
+        raise SettingsError(f"SIGAP_DASHBOARD_LINK_MINUTES harus 1..60 menit, bukan {minutes}.")
+    if not 1 <= hours <= 72:
+        raise SettingsError(f"SIGAP_DASHBOARD_SESSION_HOURS harus 1..72 jam, bukan {hours}.")
+    return DashboardSettings(
+        enabled=_switch(env, "SIGAP_DASHBOARD", True),
+        url=url,
+        link_minutes=minutes,
+        session_hours=hours,
+        public_report=_switch(env, "SIGAP_PUBLIC_REPORT", True),
+    )
+
+
 def _wa_number(raw: str | None) -> str | None:
     if raw is None:
         return None
@@ -214,4 +266,6 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Pat
         telegram_start_attempts=max(1, _int(values, "SIGAP_TELEGRAM_START_ATTEMPTS", 6) or 1),
         telegram_start_backoff=_float(values, "SIGAP_TELEGRAM_START_BACKOFF", 2.0),
         outbox_lease=max(1.0, _float(values, "SIGAP_OUTBOX_LEASE", 30.0)),
+        dashboard=_dashboard_settings(values),
+        office_dir=Path(values["SIGAP_OFFICE_DIR"]) if values.get("SIGAP_OFFICE_DIR") else None,
     )

@@ -39,6 +39,9 @@ class Runtime:
     data_dir: Path
     env_trantib_group: int | None = None
     clock: Callable[[], datetime] | None = None
+    # The web dashboard's address for /dasbor links; None when the dashboard is switched off.
+    dashboard_url: str | None = None
+    dashboard_link_minutes: int = 10
 
     def sign(self, text: str) -> str:
         return hmac.new(self.secret, text.encode(), hashlib.sha256).hexdigest()[:10]

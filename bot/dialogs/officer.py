@@ -396,6 +396,8 @@ OFFICER_HELP: tuple[tuple[str, str, tuple[str, ...]], ...] = (
              "untuk melihat atau mencatat datanya", _ALL),
     ("/pdp", "permintaan data pribadi yang belum dijawab, dengan sisa waktu 3 x 24 jam (yang terlambat lebih dulu), "
              "dan insiden kebocoran data", ("koordinator", "admin")),
+    ("/dasbor", "tautan sekali pakai ke dasbor web (IKU, pengaduan, SKM); <code>/dasbor keluar</code> "
+                "mengakhiri semua sesi", ("koordinator", "pimpinan", "admin")),
     ("/petugas", "daftar, tambah, nonaktifkan petugas", ("admin",)),
     ("/daftarkan_grup", "jadikan grup ini grup Trantib", ("admin",)),
     ("/batal", "batalkan langkah yang sedang berjalan", _ALL),

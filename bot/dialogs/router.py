@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.dialogs import iku_commands, intake, officer, pdp_requests, resident, survey, typed
 from bot.dialogs.context import Ctx, Runtime
+from bot.dialogs.dashboard_command import dashboard_command
 from bot.dialogs.types import Caller, Event
 from storage import people
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 RESIDENT_COMMANDS = {"start", "menu", "batal", "status", "bantuan", "help", "datasaya", "lapor", "survei"}
 OFFICER_COMMANDS = {"kasus", "catat", "daftarkan_grup", "petugas", "ikm", "skm_kertas", "digest",
-                    "tugaskan", "kembalikan", "pdp",
+                    "tugaskan", "kembalikan", "pdp", "dasbor",
                     *iku_commands.COMMANDS}
 
 
@@ -170,6 +171,9 @@ def command(ctx: Ctx, state: dict[str, Any], event: Event) -> dict[str, Any]:
         return state
     if name == "pdp":
         pdp_requests.list_requests(ctx)
+        return state
+    if name == "dasbor":
+        dashboard_command(ctx, args)
         return state
     if name == "petugas":
         officer.add_officer(ctx, args)

@@ -126,6 +126,46 @@ def _cells_as_given(ws: WriteOnlyWorksheet) -> None:
     ws._values_to_row = values_to_row  # type: ignore[method-assign]
 
 
+class _StyledCell(Cell):
+    """A cell whose style id is resolved once: openpyxl looks it up (hashing the style) for
+    every styled cell it writes, which the bare unstyled sheet never pays."""
+
+    __slots__ = ("_style_id",)
+    _style_id: int | None
+
+    @property
+    def style_id(self) -> int:
+        # Resolved at the first write, as for any cell (a sheet without rows adds no style).
+        if self._style_id is None:
+            self._style_id = int(self.parent.parent._cell_styles.add(self._style))
+        return self._style_id
+
+    @property
+    def has_style(self) -> bool:
+        return True
+
+
+def _data_row(ws: WriteOnlyWorksheet, *templates: WriteOnlyCell) -> Any:
+    """A function of a row's values giving the cells to append, one reused cell per column,
+    styled as its template (built by _cell). openpyxl's own append reuses one cell for a
+    whole row the same way: a write-only sheet writes each appended row at once (the row
+    goes to its XML stream inside ws.append), so no cell is still needed by the next row.
+    Per respondent: a value set on each column's cell, instead of a new cell and a copy of
+    its style (bench/reports.py measures the SKM xlsx beside a bare unstyled workbook)."""
+    cells = []
+    for template in templates:
+        cell = _StyledCell(ws, row=1, column=1, style_array=copy(template._style))
+        cell._style_id = None
+        cells.append(cell)
+
+    def row(values: Iterable[Any]) -> list[Cell]:
+        for cell, value in zip(cells, values, strict=True):
+            cell.value = value
+        return cells
+
+    return row
+
+
 def _title_block(ws: WriteOnlyWorksheet, title: str, office: Office, summary: SkmSummary) -> None:
     p = summary.period
     service = office.service_name(summary.service) if summary.service else "Semua layanan"
@@ -166,20 +206,18 @@ def _processing_sheet(wb: Workbook, session: Session, office: Office, summary: S
 
     names = {sv.code: sv.name for sv in office.services}
     p = summary.period
-    rows = skm_stats.iter_responses(session, p.first_day(), p.last_day(), summary.service)
+    rows = skm_stats.iter_answers(session, p.first_day(), p.last_day(), summary.service)
     bar = tqdm(total=summary.respondents, desc="Lembar Pengolahan", unit=" responden",
                file=sys.stderr, disable=None if progress else True, mininterval=0.5)
     written = 0
+    data = _data_row(ws, _cell(ws, None, border=True), _cell(ws, None, border=True, fmt=_DATE_FORMAT),
+                     _cell(ws, None, border=True),
+                     *(_cell(ws, None, border=True, align=_CENTER) for _ in UNSUR))
+    append = ws.append
     with bar:
-        for row in rows:
+        for tanggal, service, *answers in rows:
             written += 1
-            cells = [
-                _cell(ws, written, border=True),
-                _cell(ws, row.tanggal, border=True, fmt=_DATE_FORMAT),
-                _cell(ws, names.get(row.service, row.service), border=True),
-            ]
-            cells += [_cell(ws, a, border=True, align=_CENTER) for a in row.answers]
-            ws.append(cells)
+            append(data((written, tanggal, names.get(service, service), *answers)))
             if written % 1000 == 0:
                 bar.update(1000)
         bar.update(written % 1000)
@@ -323,12 +361,12 @@ def _suggestion_sheet(wb: Workbook, session: Session, office: Office, summary: S
     names = {sv.code: sv.name for sv in office.services}
     p = summary.period
     n = 0
+    data = _data_row(ws, _cell(ws, None, border=True, align=_WRAP),
+                     _cell(ws, None, border=True, fmt=_DATE_FORMAT, align=_WRAP),
+                     _cell(ws, None, border=True, align=_WRAP), _cell(ws, None, border=True, align=_WRAP))
     for s in skm_stats.iter_suggestions(session, p.first_day(), p.last_day(), summary.service):
         n += 1
-        ws.append([_cell(ws, n, border=True, align=_WRAP),
-                   _cell(ws, s.tanggal, border=True, fmt=_DATE_FORMAT, align=_WRAP),
-                   _cell(ws, names.get(s.service, s.service), border=True, align=_WRAP),
-                   _cell(ws, s.saran, border=True, align=_WRAP)])
+        ws.append(data((n, s.tanggal, names.get(s.service, s.service), s.saran)))
     if n == 0:
         ws.append(["Tidak ada kritik atau saran tertulis pada periode ini."])
     return n

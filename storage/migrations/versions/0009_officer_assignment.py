@@ -54,7 +54,11 @@ def downgrade() -> None:
         op.drop_column("complaints", "received_date_only")
     op.drop_index("ix_complaints_assigned_to", table_name="complaints")
     if op.get_bind().dialect.name == "sqlite":
-        op.execute("ALTER TABLE complaints DROP COLUMN assigned_to")  # SQLite 3.35+
+        # A copy of the table (references are off while migrating, storage/migrations/env.py):
+        # after 0012 rebuilt complaints, the reference is a table constraint, which a plain
+        # DROP COLUMN refuses.
+        with op.batch_alter_table("complaints", recreate="always") as b:
+            b.drop_column("assigned_to")
     else:
         op.drop_constraint("fk_complaints_assigned_to_officers", "complaints", type_="foreignkey")
         op.drop_column("complaints", "assigned_to")
