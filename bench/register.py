@@ -46,7 +46,8 @@ def bench_holidays() -> Any:
     return holidays_lib.country_holidays("ID", years=(2025, 2026, 2027))
 
 
-def complaints(n: int, seed: int, categories: list[str], desa: list[str], hol: Any) -> Iterator[tuple[Any, ...]]:
+def complaints(n: int, seed: int, categories: list[str], desa: list[str], hol: Any,
+               prefix: str = "TRB") -> Iterator[tuple[Any, ...]]:
     rnd = random.Random(seed)
     start = datetime(2026, 1, 1, tzinfo=WIB)
     span = (WEEK.end(WIB) - start).total_seconds()
@@ -81,7 +82,7 @@ def complaints(n: int, seed: int, categories: list[str], desa: list[str], hol: A
         if resolved is not None and resolved > NOW:  # nothing happens after "now"
             status, resolved, closed = "ditindaklanjuti", None, None
         yield (
-            f"TRB-2026-{seq:07d}", 2026, seq, "pengaduan", rnd.choice(categories), rnd.choice(desa),
+            f"{prefix}-2026-{seq:07d}", 2026, seq, "pengaduan", rnd.choice(categories), rnd.choice(desa),
             "uraian", rnd.choice(("telegram", "lisan", "surat", "whatsapp")), False, True, status,
             received, received, verify_due, followup_due, verified, followed, resolved, closed, 0, 1,
         )
@@ -138,9 +139,18 @@ def insert(db: Database, table: str, columns: tuple[str, ...], rows: Iterator[tu
         raw.close()
 
 
-def history(db: Database) -> None:
+def _only(kecamatan: str | None, sql: str) -> str:
+    # One kecamatan's complaints (bench/tenants.py fills kecamatan after kecamatan): the
+    # statement reads a subquery named like the table, so it is otherwise unchanged.
+    if kecamatan is None:
+        return sql
+    return sql.replace("FROM complaints", f"FROM (SELECT * FROM complaints WHERE kecamatan = '{kecamatan}') AS complaints")
+
+
+def history(db: Database, kecamatan: str | None = None) -> None:
     """The status history of the generated complaints, one row per move as
-    storage.lifecycle.transition writes it (intake, verification, follow-up, outcome)."""
+    storage.lifecycle.transition writes it (intake, verification, follow-up, outcome);
+    `kecamatan`: of that kecamatan's complaints only."""
     cols = "complaint_id, at, actor_kind, actor_name, from_status, to_status"
     moves = [
         "SELECT id, received_at, 'warga', NULL, NULL, 'diterima' FROM complaints",
@@ -155,7 +165,7 @@ def history(db: Database) -> None:
     ]
     with db.engine.begin() as conn:
         for select_moves in moves:
-            conn.exec_driver_sql(f"INSERT INTO status_history ({cols}) {select_moves}")
+            conn.exec_driver_sql(f"INSERT INTO status_history ({cols}) {_only(kecamatan, select_moves)}")
 
 
 def _tenant(db: Database) -> tuple[str, ...]:
@@ -180,33 +190,42 @@ class Filled:
         return self.complaints_seconds + self.responses_seconds
 
 
-def fill(db: Database, size: int, *, current_due: bool = True) -> Filled:
+def fill(db: Database, size: int, *, current_due: bool = True, kecamatan: str | None = None,
+         prefix: str = "TRB", seed: int = 1, analyze: bool = True) -> Filled:
     """N complaints with their history and N SKM responses, then ANALYZE.
 
     current_due: the deadline of the current status of the open complaints, as
     storage.lifecycle keeps it (for /kasus and the overdue lists); the resolution deadline
     and the on-time record of the move into selesai stay NULL (a register without the
     deadline clock: IKU 4 falls back to the column rule, as the bare SQL does).
-    bench/digest.py fills without it, as it always has (its figures stay comparable)."""
+    bench/digest.py fills without it, as it always has (its figures stay comparable).
+
+    kecamatan, prefix, seed (bench/tenants.py): the rows go to that kecamatan (instead of the
+    database's own), with that ticket prefix and random seeds seed and seed + 1 (the
+    defaults are what every other bench has always filled); analyze=False leaves ANALYZE to
+    the caller, after its last kecamatan."""
     office = load_office()
     t0 = time.perf_counter()
-    tenant = _tenant(db)
+    tenant = ("kecamatan", kecamatan) if kecamatan else _tenant(db)
     if size:
         insert(db, "complaints", COMPLAINT_COLUMNS + tenant[:1],
                (row + tenant[1:] for row in
-                complaints(size, 1, [c.code for c in office.categories], list(office.desa), bench_holidays())))
-        history(db)
+                complaints(size, seed, [c.code for c in office.categories], list(office.desa), bench_holidays(),
+                           prefix)))
+        history(db, kecamatan)
         if current_due:
             with db.engine.begin() as conn:
                 conn.exec_driver_sql(
                     "UPDATE complaints SET current_due = CASE status WHEN 'diterima' THEN verify_due "
-                    "ELSE followup_due END WHERE status IN ('diterima', 'diverifikasi', 'ditindaklanjuti')")
+                    "ELSE followup_due END WHERE status IN ('diterima', 'diverifikasi', 'ditindaklanjuti')"
+                    + (f" AND kecamatan = '{kecamatan}'" if kecamatan else ""))
     t1 = time.perf_counter()
     if size:
         insert(db, "skm_responses", SKM_COLUMNS + tenant[:1],
-               (row + tenant[1:] for row in responses(size, 2, [s.code for s in office.services])))
+               (row + tenant[1:] for row in responses(size, seed + 1, [s.code for s in office.services])))
     t2 = time.perf_counter()
     with db.engine.begin() as conn:
-        conn.exec_driver_sql("ANALYZE")
+        if analyze:
+            conn.exec_driver_sql("ANALYZE")
         moves = conn.exec_driver_sql("SELECT count(*) FROM status_history").scalar_one()
     return Filled(t1 - t0, t2 - t1, int(moves))

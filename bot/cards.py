@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from bot.config.office import Office
 from bot.dialogs.context import Runtime
 from bot.texts import render, status_label
 from storage import outbox, reminders
@@ -41,7 +42,11 @@ DEADLINE_NAMES = {DITERIMA: "verifikasi", DIVERIFIKASI: "tindak lanjut",
                   DITINDAKLANJUTI: "penyelesaian", DITUNDA: "penundaan"}
 
 
-def render_card(rt: Runtime, complaint: Complaint, audience: str, today: date, session: Any) -> tuple[str, list[list[Any]]]:
+def render_card(rt: Runtime, complaint: Complaint, audience: str, today: date, session: Any,
+                office: Office | None = None) -> tuple[str, list[list[Any]]]:
+    """The card of `complaint` for the group or an officer's private chat; `office`: its
+    kecamatan's (the default office's when the bot serves one)."""
+    office = office or rt.office
     overdue = is_overdue(complaint, today)
     # The first day it is late: the due day itself is still on time.
     late_since = complaint.current_due + timedelta(days=1) if overdue and complaint.current_due else None
@@ -65,7 +70,7 @@ def render_card(rt: Runtime, complaint: Complaint, audience: str, today: date, s
         terlambat_sejak=late_since,
         batas_nama=deadline,
         jenis=KINDS.get(complaint.kind, complaint.kind),
-        kategori=rt.office.category_name(complaint.category),
+        kategori=office.category_name(complaint.category),
         kanal=CHANNELS.get(complaint.channel, complaint.channel),
         jumlah_foto=len(complaint.photos),
         pelapor=reporter,

@@ -1,18 +1,31 @@
-# Open and overdue complaints by desa and by category, for the dashboard.
-# Invariants: one GROUP BY query per breakdown; "open" and "overdue" are the filters of /kasus
-# (storage.complaint_search: open statuses; past the deadline of the current status, the due
-# day itself on time), so a figure here and the /kasus list behind it always agree.
+# The dashboard's aggregates and the lists behind them.
+# Invariants:
+# - One GROUP BY query per breakdown or figure; "open" and "overdue" are the filters of /kasus
+#   (storage.complaint_search: open statuses; past the deadline of the current status, the due
+#   day itself on time), so a figure and the list behind it always agree.
+# - A list behind a figure is one page in SQL (LIMIT/OFFSET, ordered in SQL like /kasus) and
+#   selects only ticket, dates, desa, category and status: no reporter, contact, description,
+#   place or photo can reach a page, whatever the complaint's rahasia/anonim flags.
+# - The public report card's monthly counts are one grouped cohort query for the year
+#   (storage.complaint_stats, IKU 4's definition), its IKM one grouped query over the periods.
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
-from typing import Literal
+from datetime import date, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from kpi.resolution import ResolutionCounts
+from kpi.skm_questionnaire import UNSUR_CODES
+from storage import complaint_stats
 from storage.complaint_search import CaseQuery, _filters
-from storage.models import Complaint
+from storage.lifecycle import STATUSES
+from storage.models import Complaint, SkmResponse
+from storage.skm_stats import UnsurTotals, _aggregate_columns, _totals
 
 
 @dataclass(frozen=True)
@@ -33,3 +46,108 @@ def open_by(session: Session, today: date, by: Literal["desa", "category"]) -> l
         .order_by(func.count().desc(), key)
     ).all()
     return [OpenGroup(str(k), int(n), int(late)) for k, n, late in rows]
+
+
+ListStatus = Literal["terbuka", "terlambat", "semua"]
+
+
+@dataclass(frozen=True)
+class ListedComplaint:
+    """What a list behind a figure shows of one complaint: nothing that names or locates anyone."""
+
+    ticket: str
+    received_at: datetime
+    received_date_only: bool | None
+    desa: str
+    category: str
+    status: str
+    current_due: date | None
+
+
+def complaint_list(session: Session, today: date, *, status: ListStatus = "terbuka", desa: str | None = None,
+                   category: str | None = None, received: tuple[datetime, datetime] | None = None,
+                   page: int = 1, page_size: int = 50) -> tuple[list[ListedComplaint], int]:
+    """One page (1-based) of the complaints behind a figure, and how many there are in all.
+    Order of /kasus: overdue first (longest overdue first), then oldest received, then id."""
+    query = CaseQuery(desa=desa, category=category, overdue=status == "terlambat",
+                      statuses=STATUSES if status == "semua" else ())
+    where = _filters(query, today)
+    if received is not None:
+        where += [Complaint.received_at >= received[0], Complaint.received_at < received[1]]
+    total = session.scalar(select(func.count()).select_from(Complaint).where(*where)) or 0
+    # Closed complaints have no current deadline (NULL): never overdue, after the open ones.
+    late = case((Complaint.current_due < today, 0), else_=1)
+    rows = session.execute(
+        select(Complaint.ticket, Complaint.received_at, Complaint.received_date_only, Complaint.desa,
+               Complaint.category, Complaint.status, Complaint.current_due)
+        .where(*where)
+        .order_by(late, case((Complaint.current_due < today, Complaint.current_due), else_=None),
+                  Complaint.received_at, Complaint.id)
+        .limit(page_size)
+        .offset(max(0, page - 1) * page_size)
+    ).all()
+    return [ListedComplaint(*row) for row in rows], int(total)
+
+
+@dataclass(frozen=True)
+class AnswerSpread:
+    """How many respondents gave 1, 2, 3 and 4 to one unsur, and how many left it blank."""
+
+    unsur: str
+    counts: tuple[int, int, int, int]
+    blank: int
+
+
+def answer_spread(session: Session, first_day: date, last_day: date) -> tuple[int, list[AnswerSpread]]:
+    """Respondents of [first_day, last_day] and the spread of answers per unsur: one query
+    (a SUM(CASE) per unsur and value); no respondent, date or service is returned."""
+    columns: list[Any] = [func.count(SkmResponse.id)]
+    for code in UNSUR_CODES:
+        column = getattr(SkmResponse, code)
+        columns += [func.coalesce(func.sum(case((column == v, 1), else_=0)), 0) for v in (1, 2, 3, 4)]
+    row = session.execute(
+        select(*columns).where(SkmResponse.tanggal >= first_day, SkmResponse.tanggal <= last_day)
+    ).one()
+    respondents = int(row[0])
+    spreads = []
+    for i, code in enumerate(UNSUR_CODES):
+        counts = tuple(int(row[1 + 4 * i + k]) for k in range(4))
+        spreads.append(AnswerSpread(code, counts, respondents - sum(counts)))  # type: ignore[arg-type]
+    return respondents, spreads
+
+
+def _month_starts(year: int, tz: ZoneInfo) -> list[datetime]:
+    return [datetime(year + (m == 13), (m - 1) % 12 + 1, 1, tzinfo=tz) for m in range(1, 14)]
+
+
+def resolution_by_month(session: Session, year: int, tz: ZoneInfo, cutoff: datetime,
+                        definition: str) -> dict[int, ResolutionCounts]:
+    """IKU 4 counts of the complaints received in each local month of `year`, statuses as of
+    `cutoff`: one grouped query (the month is a CASE on received_at, like the quarters of
+    storage.complaint_stats.resolution_by_quarter). Months without complaints are absent."""
+    starts = _month_starts(year, tz)
+    month = case(*[(Complaint.received_at < starts[m], m) for m in range(1, 12)], else_=12)
+    cohort = complaint_stats.Cohort(starts[0], starts[12], cutoff)
+    complaint_stats.prepare(session)
+    t = complaint_stats.cohort_table(session, cohort, month.label("bulan"))
+    rows = session.execute(
+        select(t.c.bulan, *complaint_stats.count_columns(session, t, tz, definition)).group_by(t.c.bulan)
+    ).all()
+    return {int(row.bulan): complaint_stats.counts_of(row) for row in rows}
+
+
+def unsur_totals_by_period(session: Session, periods: Sequence[tuple[str, date, date]]) -> dict[str, UnsurTotals]:
+    """Per-unsur sums and counts of each (code, first day, last day) period, the periods
+    disjoint: one grouped query over their whole span. Periods without answers are absent."""
+    if not periods:
+        return {}
+    bucket = case(*[(SkmResponse.tanggal <= last, code) for code, _, last in periods[:-1]],
+                  else_=periods[-1][0])
+    stmt = (
+        select(bucket.label("periode"), *_aggregate_columns())
+        .where(SkmResponse.tanggal >= periods[0][1], SkmResponse.tanggal <= periods[-1][2])
+        # By the output column's name: the CASE's dates are bound parameters, and PostgreSQL
+        # would not see the same expression twice in SELECT and GROUP BY.
+        .group_by("periode")
+    )
+    return {str(row[0]): _totals(row, 1) for row in session.execute(stmt)}

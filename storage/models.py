@@ -294,6 +294,19 @@ class DialogState(Base):
     updated_at: Mapped[datetime]
 
 
+class ChatKecamatan(Base):
+    """The kecamatan a resident's chat identity picked (or a deep link set), so a bot serving
+    several kecamatan asks only once. Shared, not Tenanted: it is read before the step knows
+    its kecamatan (bot/dialogs/kecamatan.py)."""
+
+    __tablename__ = "chat_kecamatan"
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kecamatan: Mapped[str] = mapped_column(String(KECAMATAN_LENGTH))
+    chosen_at: Mapped[datetime]
+
+
 class OutboxItem(Base):
     """A message to deliver; written in the same transaction as what caused it."""
 

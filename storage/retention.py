@@ -28,6 +28,7 @@ from storage.models import (
     Person,
     Photo,
 )
+from storage.tenancy import across_kecamatan
 
 
 @dataclass(frozen=True)
@@ -187,16 +188,21 @@ def purge(session: Session, policy: RetentionPolicy, now: datetime, data_dir: Pa
     )
     # Sent to a private chat that no longer belongs to anyone (an erased reporter, such as
     # the confirmation of the erasure itself): nothing needs it, and its chat id was theirs.
+    # The outbox is shared by every kecamatan, so "anyone" is a person or officer of any of
+    # them (across_kecamatan): scoped, one kecamatan's run would take another's chats for
+    # nobody's and delete their messages (the prompts whose buttons are removed later).
     owned = exists().where(Person.channel == OutboxItem.channel, Person.channel_user_id == OutboxItem.chat_id)
     officer = OutboxItem.chat_id.in_(select(cast(Officer.telegram_id, String)))
     report.outbox_cleared += _count(
         session.execute(
-            delete(OutboxItem)
-            .where(
-                OutboxItem.sent_at.is_not(None), OutboxItem.complaint_id.is_(None),
-                ~OutboxItem.chat_id.startswith("-"), ~owned, ~officer,
+            across_kecamatan(
+                delete(OutboxItem)
+                .where(
+                    OutboxItem.sent_at.is_not(None), OutboxItem.complaint_id.is_(None),
+                    ~OutboxItem.chat_id.startswith("-"), ~owned, ~officer,
+                )
+                .execution_options(synchronize_session=False)
             )
-            .execution_options(synchronize_session=False)
         )
     )
     # An undelivered notification stays (its card says "tidak terkirim"), without its text.

@@ -62,6 +62,21 @@ def current(session: Session) -> str:
     return str(kode)
 
 
+# The one way to read across kecamatan: a statement marked with across_kecamatan(). Only for
+# finding WHICH kecamatan a caller belongs to before a dialog step is scoped (an officer's
+# registration, a group's; storage/tenant_lookup.py), and for the upkeep of the shared
+# channel plumbing whose conditions ask about every kecamatan (retention's "a private chat
+# that is nobody's any more" must look at everyone's people); never for showing rows. An
+# UPDATE or DELETE of a kecamatan's own rows cannot carry the mark: it is refused.
+ACROSS_KECAMATAN = "sigap_across_kecamatan"
+
+
+def across_kecamatan(statement: Any) -> Any:
+    """`statement` unscoped: a SELECT reads every kecamatan's rows; an UPDATE or DELETE of a
+    shared (not Tenanted) table has its conditions read every kecamatan's rows."""
+    return statement.execution_options(**{ACROSS_KECAMATAN: True})
+
+
 def _scope(state: ORMExecuteState) -> None:
     if not (state.is_select or state.is_update or state.is_delete):
         return
@@ -69,6 +84,13 @@ def _scope(state: ORMExecuteState) -> None:
     # object (propagate_to_loaders), so adding them again would only cost time.
     if state.is_column_load or state.is_relationship_load:
         return
+    if state.execution_options.get(ACROSS_KECAMATAN):
+        # A deliberate look-up across kecamatan (see across_kecamatan); a write with the mark
+        # only to a shared table, never to a kecamatan's rows.
+        target = state.bind_mapper
+        if state.is_select or (target is not None and not issubclass(target.class_, Tenanted)):
+            return
+        raise TenantError("perubahan baris kecamatan tidak boleh lintas kecamatan")
     kode = state.session.info.get("kecamatan")
     if not kode:
         # A session made outside Database would read every kecamatan: refuse instead (the
@@ -104,4 +126,5 @@ event.listen(Session, "do_orm_execute", _scope)
 event.listen(Session, "before_flush", _fill)
 
 
-__all__ = ["DEFAULT_KECAMATAN", "KECAMATAN_LENGTH", "Tenanted", "TenantError", "check_kode", "current"]
+__all__ = ["ACROSS_KECAMATAN", "DEFAULT_KECAMATAN", "KECAMATAN_LENGTH", "Tenanted", "TenantError",
+           "across_kecamatan", "check_kode", "current"]

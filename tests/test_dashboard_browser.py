@@ -11,6 +11,7 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,9 @@ import pytest
 from bot.app.web import WebServer
 from bot.config.settings import DashboardSettings
 from bot.reports.iku_report import fmt, iku_table
+from storage import skm
 from storage.db import Database
-from tests.dashboard_world import PIMPINAN, Site, complaint, make_site, wib
+from tests.dashboard_world import NOW, PIMPINAN, Site, complaint, make_site, wib
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -93,8 +95,14 @@ def site_served(db: Database) -> Iterator[tuple[Site, str]]:
     site = make_site(db, DashboardSettings(url=base), base=base)
     complaint(db, wib(2026, 2, 2, 9, 0), "selesai")
     complaint(db, wib(2026, 2, 3, 9, 0), "selesai", desa="Sucopangepok")
-    complaint(db, wib(2026, 3, 30, 9, 0), "verifikasi", desa="Sucopangepok")
+    site.tickets = [complaint(db, wib(2026, 3, 30, 9, 0), "verifikasi", desa="Sucopangepok")]  # type: ignore[attr-defined]
     complaint(db, wib(2026, 5, 14, 9, 0), None, desa="Panduman", reporter=("Siti Rahayu", "081234567890"))
+    service = site.office.services[0].code
+    with db.transaction() as s:
+        for i, low in enumerate((1, 2, 2)):
+            answers = {f"u{j}": 4 for j in range(1, 10)} | {"u6": low}
+            skm.record_response(s, skm.ResponseDraft(service=service, period="2026-Q2", tanggal=date(2026, 5, 2 + i),
+                                                     answers=answers), source="kertas", now=NOW, recorded_by="kertas")
     served = Served(site.client.app, port)
     try:
         yield site, base
@@ -131,6 +139,7 @@ def _cell(driver: webdriver.Chrome, code: str, key: str) -> str:
 def test_login_by_chat_link_and_every_page_in_chromium(site_served: tuple[Site, str], browser: webdriver.Chrome,
                                                        artifacts: Path) -> None:
     site, base = site_served
+    sucopangepok_open = site.tickets[0]  # type: ignore[attr-defined]
     token = site.link(PIMPINAN)  # what /dasbor sends in chat
     # Straight to a page without a session: told how to log in.
     browser.get(base + "/dasbor")
@@ -169,16 +178,37 @@ def test_login_by_chat_link_and_every_page_in_chromium(site_served: tuple[Site, 
     assert browser.find_element(By.ID, "jumlah-terbuka").text == "2"
     assert browser.find_element(By.ID, "jumlah-terlambat").text == "1"
     assert "Siti" not in browser.page_source and "0812" not in browser.page_source
+    # The map of desa: an inline SVG drawn by the browser, one label per desa of the office.
+    desa_map = browser.find_element(By.CSS_SELECTOR, 'figure[aria-labelledby="peta-judul"] svg')
+    assert desa_map.get_attribute("role") == "img" and desa_map.size["width"] > 200
+    assert "Sucopangepok: 1 terbuka, 1 terlambat" in browser.page_source
     browser.save_screenshot(str(artifacts / "04-pengaduan.png"))
+    # Each count opens the complaints behind it (a plain link, no script).
+    browser.find_element(By.CSS_SELECTOR, 'tr[data-kode="Sucopangepok"] td:nth-of-type(1) a').click()
+    _heading(browser, "Daftar pengaduan terbuka")
+    listed = browser.find_elements(By.CSS_SELECTOR, "#daftar-pengaduan tbody tr")
+    assert [row.find_element(By.TAG_NAME, "th").text for row in listed] == [sucopangepok_open]
+    assert "(terlambat)" in listed[0].text and "Sucopangepok" in listed[0].text
+    assert "Siti" not in browser.page_source and "0812" not in browser.page_source
+    browser.save_screenshot(str(artifacts / "04b-daftar.png"))
+    browser.find_element(By.LINK_TEXT, "Kembali ke ringkasan pengaduan").click()
+    _heading(browser, "Pengaduan terbuka dan terlambat")
 
     browser.find_element(By.LINK_TEXT, "SKM").click()
     _heading(browser, "Survei Kepuasan Masyarakat")
     browser.save_screenshot(str(artifacts / "05-skm.png"))
+    browser.find_element(By.ID, "ke-sebaran").click()
+    _heading(browser, "Sebaran jawaban SKM")
+    cells = browser.find_elements(By.CSS_SELECTOR, 'tr[id="U6"] td.n')
+    assert [c.text for c in cells] == ["1", "2", "0", "0", "0", "1,667"]
+    browser.save_screenshot(str(artifacts / "05b-sebaran.png"))
 
     browser.find_element(By.LINK_TEXT, "Rapor publik").click()
     _heading(browser, "Rapor pelayanan")
     february = browser.find_element(By.XPATH, "//table[@id='rapor-bulan']//tr[th='Februari']")
     assert february.text.split()[1:4] == ["2", "2", "2"]
+    quarter = browser.find_element(By.XPATH, "//table[@id='rapor-ikm']//tr[th='Triwulan II 2026']")
+    assert quarter.text.endswith("dihitung dari jawaban")
     browser.save_screenshot(str(artifacts / "06-rapor.png"))
 
     # Logout by the button (a form POST); the dashboard then asks to log in again.
@@ -191,4 +221,5 @@ def test_login_by_chat_link_and_every_page_in_chromium(site_served: tuple[Site, 
     browser.get(f"{base}/dasbor/masuk?t={token}")
     _heading(browser, "Tautan tidak berlaku")
     assert sorted(p.name for p in artifacts.glob("*.png")) == [
-        "01-masuk.png", "02-iku.png", "03-tren.png", "04-pengaduan.png", "05-skm.png", "06-rapor.png"]
+        "01-masuk.png", "02-iku.png", "03-tren.png", "04-pengaduan.png", "04b-daftar.png", "05-skm.png",
+        "05b-sebaran.png", "06-rapor.png"]

@@ -345,6 +345,31 @@ def test_sigap_digest_dry_run_prints_indonesian_text(
     db.dispose()
 
 
+def test_sigap_digest_dry_run_of_another_kecamatan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # --kecamatan: the digest of another office of SIGAP_OFFICE_DIR, from its own rows only.
+    monkeypatch.setenv("SIGAP_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("SIGAP_OFFICE_FILE", raising=False)
+    monkeypatch.delenv("SIGAP_OFFICE_DIR", raising=False)
+    from bot.app.service import open_database
+    from bot.config.office import OFFICE_DIR
+    from bot.config.settings import load_settings
+
+    db = open_database(load_settings(env_file=None))
+    tickets = seed(db)  # Jelbuk's
+    db.dispose()
+    assert cli.main(["digest", "--coba", "--minggu", "2026-W48", "--kecamatan", "35.09.22"]) == 2
+    assert "SIGAP_OFFICE_DIR belum diatur" in capsys.readouterr().err
+    monkeypatch.setenv("SIGAP_OFFICE_DIR", str(OFFICE_DIR))
+    assert cli.main(["digest", "--coba", "--minggu", "2026-W48", "--kecamatan", "35.09.22"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("📊 Ringkasan mingguan Kecamatan Arjasa\nMinggu ke-48 2026")
+    assert "Masuk 0" in out and tickets["terlambat"] not in out
+    assert cli.main(["digest", "--coba", "--kecamatan", "35.09.99"]) == 2
+    assert "Kecamatan 35.09.99 tidak dilayani; yang ada: 35.09.25 (Jelbuk), 35.09.22 (Arjasa)" in capsys.readouterr().err
+
+
 def test_digest_shows_personal_data_requests_only_while_one_is_open(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

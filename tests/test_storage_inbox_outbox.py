@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -201,6 +202,13 @@ def test_a_killed_workers_claim_ends_with_its_connection(db: Database) -> None:
         pid = dead.scalar(text("SELECT pg_backend_pid()"))
         with db.transaction() as s:  # what the server does when the worker's socket closes
             s.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        # pg_terminate_backend only signals: the backend's locks go when it has exited.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with db.reading() as s:
+                if s.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}) == 0:
+                    break
+            time.sleep(0.05)
         dead.invalidate()
     else:
         dead.rollback()
@@ -440,6 +448,12 @@ def test_batch_helpers_created_in_undelivered_and_mark_sent_many(db: Database) -
     with db.transaction() as s:
         outbox.mark_sent_many(s, [(ids[0], 7), (ids[2], None)], NOW)
         outbox.mark_sent_many(s, [], NOW)
+        if not db.is_sqlite:
+            # Sent marks commit without waiting for the WAL flush, in this transaction only.
+            assert s.execute(text("SHOW synchronous_commit")).scalar() == "off"
+    if not db.is_sqlite:
+        with db.transaction() as s:
+            assert s.execute(text("SHOW synchronous_commit")).scalar() == "on"
     with db.transaction() as s:
         rows = [s.get(OutboxItem, i) for i in ids]
         assert [(r.sent_at, r.result_message_id, r.attempts) for r in rows if r] == [

@@ -4,6 +4,7 @@
 # must be written `+%}` to keep its newline. This test finds every place that forgets it.
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -232,3 +233,16 @@ def test_sample_renderings_show_each_branch() -> None:
     assert _glued("Status sekarang: <b>Selesai</b>Catatan petugas: x") != []
     assert _glued("tidak terkirimStatus") != []
     assert _glued("Ketik di WhatsApp: Status") == []
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in TEMPLATES.glob("*.j2")))
+def test_no_template_prints_a_macro_or_an_object(name: str) -> None:
+    # A value named like an imported macro is shadowed by it: "Perintah /<Macro 'perintah'>"
+    # reached residents. Neither that nor a Python object's repr may ever be printed.
+    for text in map(html.unescape, _renderings(name)):
+        assert "<Macro " not in text and " object at 0x" not in text, f"{name}.j2: {text[:200]}"
+
+
+def test_an_unknown_command_is_named_back() -> None:
+    text = render("perintah_tidak_dikenal", nama_perintah="kasuss", kanal_pembaca="telegram")
+    assert text.startswith("Perintah /kasuss tidak dikenal. Ketik /start")

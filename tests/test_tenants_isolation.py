@@ -27,7 +27,7 @@ from storage.db import Database
 from storage.lifecycle import Actor
 from storage.models import Complaint, IkuActivity, Officer, Person, SkmResponse
 from storage.skm import ResponseDraft
-from storage.tenancy import DEFAULT_KECAMATAN, TenantError
+from storage.tenancy import DEFAULT_KECAMATAN, TenantError, across_kecamatan
 
 JELBUK, ARJASA = DEFAULT_KECAMATAN, "35.09.22"
 PREFIX = {JELBUK: "TRB", ARJASA: "ARJ"}
@@ -128,6 +128,22 @@ def test_an_update_or_delete_of_another_kecamatans_id_changes_nothing(db: Databa
         assert officer is not None and officer.active
         assert s.scalar(select(func.count(Person.id))) == 1
         assert len(iku.current(s, IkuActivity, 2026)) == 1
+
+
+def test_the_across_mark_never_lets_a_kecamatans_rows_be_changed(db: Database, policy: DeadlinePolicy) -> None:
+    # across_kecamatan is for reads and for the shared plumbing's upkeep only: an UPDATE or
+    # DELETE of a kecamatan's own rows that carries it is refused, and nothing changes.
+    jelbuk = fill_jelbuk(db, policy)
+    for statement in (update(Complaint).where(Complaint.id == jelbuk.id).values(desa="Arjasa"), delete(Person)):
+        with pytest.raises(TenantError), db.transaction(ARJASA) as s:
+            s.execute(across_kecamatan(statement))
+    with db.reading(JELBUK) as s:
+        c = by_id(s, jelbuk.id)
+        assert c is not None and c.desa == "Jelbuk"
+        assert s.scalar(select(func.count(Person.id))) == 1
+    with db.reading(ARJASA) as s:  # a marked read does see every kecamatan
+        assert s.scalar(across_kecamatan(select(func.count(Complaint.id)))) == 1
+        assert s.scalar(select(func.count(Complaint.id))) == 0
 
 
 def test_a_complaint_loaded_in_one_kecamatan_cannot_be_moved_from_the_other(db: Database, policy: DeadlinePolicy) -> None:

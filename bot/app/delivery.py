@@ -449,20 +449,32 @@ class Delivery:
             log.exception("membangun %s untuk %s gagal", job.payload.get("view"), job.chat_id)
             return [("text", {"text": render("kesalahan"), "buttons": []})]
 
+    def _kecamatan(self, job: Job) -> str:
+        """The kecamatan whose register a card or digest is drawn from: the one of the step
+        that queued it (Ctx.queue), or the register's own for an item that names none."""
+        kode = job.payload.get("kecamatan") or self.rt.office.kode_wilayah
+        if kode not in self.rt.offices and kode != self.rt.office.kode_wilayah:
+            # Its office file is gone: nothing of it is drawn, least of all another's figures.
+            raise Undeliverable(f"kecamatan {kode} tidak ada di berkas kantor")
+        return str(kode)
+
     def _draw_digest(self, job: Job) -> tuple[str, Path, str]:
         from bot.reports.digest import draw_digest  # pulls in matplotlib: only when asked
 
-        with self.db.reading() as s:
-            return draw_digest(s, self.rt.office, job.payload["week"], self.clock(), self.rt.data_dir,
-                               self.rt.policy.holidays)
+        kode = self._kecamatan(job)
+        with self.db.reading(kode) as s:
+            return draw_digest(s, self.rt.office_of(kode), job.payload["week"], self.clock(), self.rt.data_dir,
+                               self.rt.policy_of(kode).holidays)
 
     def _draw_card(self, job: Job) -> tuple[str, list[list[Any]], int | None] | None:
-        with self.db.reading() as s:
+        kode = self._kecamatan(job)
+        with self.db.reading(kode) as s:
             complaint = with_history(s, int(job.payload["complaint_id"]))
             if complaint is None:
                 return None
-            today = self.clock().astimezone(self.rt.tz).date()
-            text, buttons = render_card(self.rt, complaint, job.payload.get("audience", "grup"), today, s)
+            today = self.clock().astimezone(self.rt.tz_of(kode)).date()
+            text, buttons = render_card(self.rt, complaint, job.payload.get("audience", "grup"), today, s,
+                                        office=self.rt.office_of(kode))
             return text, buttons, outbox.card_message(s, complaint.id, job.chat_id)
 
     def _sent(self, job: Job, message_id: int | None) -> None:

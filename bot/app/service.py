@@ -17,12 +17,13 @@ from bot.app.failures import TelegramUnreachable
 from bot.app.web import WebServer, build_app
 from bot.channels.telegram import TelegramChannel, TelegramSender, build_application
 from bot.channels.whatsapp import WhatsAppService
-from bot.config.office import Office, load_office
+from bot.config.office import Office, load_office, load_offices
 from bot.config.settings import Settings
 from bot.config.workcalendar import deadline_policy
 from bot.dialogs.context import Runtime
+from bot.jobs import kecamatan_jobs
 from bot.jobs.digest_job import DigestJob
-from bot.jobs.reminders_job import ReminderJob
+from bot.jobs.digest_rounds import DigestRounds
 from bot.texts import set_timezone
 from storage import job_locks, migrate, people
 from storage.db import Database
@@ -57,7 +58,12 @@ def make_runtime(settings: Settings, office: Office, db: Database, bot_username:
     tz = ZoneInfo(office.timezone)
     set_timezone(tz)
     policy = deadline_policy(office)
+    # SIGAP_OFFICE_DIR: one bot for every kecamatan of the folder (bot/dialogs/kecamatan.py);
+    # the office file's stays the default. Without it, one office as before.
+    offices = load_offices(settings.office_dir) if settings.office_dir else {}
     return Runtime(
+        offices=offices,
+        policies={k: deadline_policy(o) for k, o in offices.items() if k != office.kode_wilayah},
         office=office,
         policy=policy,
         tz=tz,
@@ -98,7 +104,8 @@ class Service:
         self.rt: Runtime | None = None
         self.channel: TelegramChannel | None = None
         self.delivery: Delivery | None = None
-        self.digest: DigestJob | None = None
+        self.digest: DigestJob | None = None  # the first office's (the digest round's first job)
+        self.digests: DigestRounds | None = None
         # WhatsApp only when its token and phone id are set; the web server only when it has
         # something to serve (WhatsApp, or Telegram in webhook mode).
         self.whatsapp = WhatsAppService(settings.whatsapp, self.db, clock) if settings.whatsapp.enabled else None
@@ -156,11 +163,15 @@ class Service:
         # so an instance that is never up at night still purges).
         self.app.job_queue.run_daily(self._retention, time=time(2, 0, tzinfo=self.rt.tz), name="retensi")
         self.app.job_queue.run_once(self._retention, when=300, name="retensi-awal")
-        # The weekly digest: its weekly slot, plus a catch-up at startup and every hour.
-        self.digest = DigestJob(self.db, self.rt, TelegramSender(self.app.bot), self.clock)
-        self.digest.schedule(self.app.job_queue)
-        # Deadline reminders: every 15 minutes, sending only in office hours on working days.
-        ReminderJob(self.db, self.rt, self.clock).schedule(self.app.job_queue)
+        # The weekly digest of every kecamatan, then the kabupaten's: its weekly slot, plus a
+        # catch-up at startup and every hour (bot/jobs/digest_rounds.py).
+        self.digests = kecamatan_jobs.digest_rounds(self.db, self.rt, self.settings, TelegramSender(self.app.bot),
+                                                    self.clock)
+        self.digest = self.digests.jobs[0]
+        self.digests.schedule(self.app.job_queue)
+        # Deadline reminders of every kecamatan: every 15 minutes, sending only in office hours
+        # on working days.
+        kecamatan_jobs.schedule_reminders(self.app.job_queue, self.db, self.rt, self.settings, self.clock)
         self._tasks = [
             asyncio.create_task(self.channel.handle_loop(), name="handle"),
             asyncio.create_task(self.delivery.run(), name="delivery"),
@@ -219,18 +230,20 @@ class Service:
         mount_dashboard(app, Dashboard(self.db, self.office, self.settings.dashboard, self.clock))  # type: ignore[arg-type]
 
     async def _retention(self, _context: object) -> None:
-        from bot.jobs.retention_job import run_retention
+        from bot.jobs.retention_job import run_retention_all
 
         try:
-            await asyncio.to_thread(self._retention_once, run_retention)
+            await asyncio.to_thread(self._retention_once, run_retention_all)
         except Exception:  # a failed purge is retried tomorrow; it must not stop the bot
             log.exception("Retensi data gagal")
 
-    def _retention_once(self, run_retention: Callable[..., object]) -> None:
-        # Every process of a register schedules it; one runs it (storage/job_locks.py).
+    def _retention_once(self, run_retention_all: Callable[..., object]) -> None:
+        # Every process of a register schedules it; one runs it (storage/job_locks.py), for
+        # every kecamatan in turn.
         with job_locks.exclusive(self.db, "retensi") as mine:
             if mine:
-                run_retention(self.db, self.office, self.clock(), self.settings.data_dir)
+                scopes = kecamatan_jobs.scopes(self.db, self.settings, self.office)
+                run_retention_all(self.db, scopes, self.clock(), self.settings.data_dir)
             else:
                 log.info("Retensi dilewati: proses lain sedang menjalankannya")
 

@@ -4,7 +4,9 @@
 # strictly in inbox order (an item waits while an earlier one of its chat is pending, also one
 # another worker holds); a failing item rolls back alone and is retried, then given up with
 # an apology after `max_attempts`; the replies the batch queued are returned as jobs for the
-# delivery, to be handed over as soon as the transaction committed.
+# delivery, to be handed over as soon as the transaction committed. One batch may mix
+# kecamatan: the session is opened in the register's default one, and router.handle scopes it
+# to each step's own (bot/dialogs/kecamatan.py `scoped`, which flushes at every switch).
 from __future__ import annotations
 
 import asyncio

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import hashlib
 import json
@@ -46,9 +47,10 @@ from bot.channels.batch import BatchHandler, Prepared, run_handle_loop
 from bot.config.settings import SettingsError, WhatsAppSettings
 from bot.dialogs import router
 from bot.dialogs.context import Runtime
+from bot.dialogs.kecamatan import scoped
 from bot.dialogs.types import Caller, Event
 from bot.texts import render, to_whatsapp
-from storage import inbox, outbox, people
+from storage import inbox, outbox, people, tenant_lookup
 from storage.db import Database
 from storage.models import Person
 
@@ -209,8 +211,8 @@ class WhatsAppSender:
 
     def _last_inbound(self, chat_id: str) -> tuple[bool, datetime | None]:
         with self.db.reading() as s:
-            person = find_person(s, chat_id)
-            return person is not None, person.last_inbound_at if person else None
+            # The 24-hour window is the WhatsApp user's, whichever kecamatan keeps them.
+            return tenant_lookup.last_inbound(s, CHANNEL, chat_id)
 
     async def window_open(self, chat_id: str) -> bool:
         known, last = await asyncio.to_thread(self._last_inbound, chat_id)
@@ -489,10 +491,14 @@ class WhatsAppChannel:
         for p in done:
             if p.translated is not None:
                 latest[p.translated[0].user_id] = min(p.at or now, now)
+        several = self.rt.several
         for user_id, at in latest.items():
-            person = find_person(s, user_id)
-            if person is not None:
-                person.last_inbound_at = at
+            # A person is kept per kecamatan: each one this user has gets the new time.
+            for kode in tenant_lookup.person_kecamatan(s, CHANNEL, user_id) if several else [None]:
+                with scoped(s, kode) if kode else contextlib.nullcontext():
+                    person = find_person(s, user_id)
+                    if person is not None:
+                        person.last_inbound_at = at
 
     # Translate: pywa update -> channel-neutral event ------------------------------------------
     async def translate(self, update: Any) -> Translated | None:

@@ -26,6 +26,8 @@ def register(sub: Any) -> None:
     mode.add_argument("--send", action="store_true", help="kirim sekarang ke grup Trantib dan chat pimpinan")
     p.add_argument("--week", help="minggu ISO, mis. 2026-W48 (bawaan: minggu lalu)")
     p.add_argument("--chart", type=Path, help="dengan --coba: simpan grafiknya ke berkas PNG ini")
+    p.add_argument("--kecamatan", metavar="KODE",
+                   help="kode wilayah kecamatan lain dari SIGAP_OFFICE_DIR, mis. 35.09.22 (bawaan: berkas kantor)")
     p.set_defaults(func=cmd_digest)
 
 
@@ -40,9 +42,29 @@ def _week(text: str | None, office: Office, now: datetime) -> Period:
     return period
 
 
+def _office(settings: Settings, kode: str | None) -> Office:
+    """The office file's office, or with --kecamatan another of SIGAP_OFFICE_DIR (the offices
+    the bot serves, bot/jobs/offices.py)."""
+    from bot.jobs.offices import served_offices
+
+    first = load_office(settings.office_file)
+    if not kode or kode == first.kode_wilayah:
+        return first
+    offices = served_offices(settings, first)
+    if kode not in offices:
+        known = ", ".join(f"{k} ({o.kecamatan})" for k, o in offices.items())
+        hint = "" if settings.office_dir else " SIGAP_OFFICE_DIR belum diatur."
+        raise ValueError(f"Kecamatan {kode} tidak dilayani; yang ada: {known}.{hint}")
+    return offices[kode]
+
+
 def cmd_digest(args: argparse.Namespace) -> int:
     settings = load_settings()
-    office = load_office(settings.office_file)
+    try:
+        office = _office(settings, getattr(args, "kecamatan", None))
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     set_timezone(ZoneInfo(office.timezone))
     now = datetime.now(UTC)
     try:
@@ -62,7 +84,7 @@ def _dry_run(settings: Settings, office: Office, week: Period, now: datetime, ch
 
     db = open_database(settings)
     try:
-        with db.reading() as s:
+        with db.reading(office.kode_wilayah) as s:
             digest = build_digest(s, office, week, now)
     finally:
         db.dispose()
@@ -83,8 +105,14 @@ async def _send(settings: Settings, office: Office, token: str, week: Period) ->
     db = open_database(settings)
     try:
         me = await app.bot.get_me()
-        rt = make_runtime(settings, office, db, me.username or "sigap_bot")
-        job = DigestJob(db, rt, TelegramSender(app.bot), utcnow)
+        first = load_office(settings.office_file)
+        other = office.kode_wilayah != first.kode_wilayah
+        rt = make_runtime(settings, first, db, me.username or "sigap_bot")
+        if other:
+            from bot.jobs.offices import runtime_for
+
+            rt = runtime_for(rt, office)
+        job = DigestJob(db, rt, TelegramSender(app.bot), utcnow, kecamatan=office.kode_wilayah if other else None)
         chats = await asyncio.to_thread(job.target_chats)
         if not chats:
             print("Belum ada grup Trantib (/daftarkan_grup) atau chat pimpinan di berkas kantor.", file=sys.stderr)

@@ -42,6 +42,15 @@ class Service:
 
 
 @dataclass(frozen=True)
+class DesaPoint:
+    """A desa's approximate centroid for the dashboard's map (office file [[peta.desa]])."""
+
+    desa: str
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True)
 class IkuDef:
     """One indicator of the Keputusan Camat, with its yearly Perjanjian Kinerja targets."""
 
@@ -122,6 +131,8 @@ class Office:
     reminder_until: time = time(15, 0)
     escalation_days: int = 2
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    # The dashboard's map of desa (optional; README "Dasbor"): one point per desa at most.
+    desa_map: tuple[DesaPoint, ...] = ()
 
     def category_name(self, code: str) -> str:
         for c in self.categories:
@@ -195,6 +206,7 @@ def load_office(path: Path | None = None) -> Office:
         **digest,
         **_deadline_clock(data),
         retention=retention,
+        desa_map=_desa_map(data, desa),
         name=_get(data, "kantor.nama", str),
         kode_wilayah=_kode_wilayah(data),
         kecamatan=_get(data, "kantor.kecamatan", str),
@@ -214,6 +226,25 @@ def load_office(path: Path | None = None) -> Office:
         trantib_group=_get(data, "chat.grup_trantib", int),
         leadership_chats=tuple(int(x) for x in _get(data, "chat.pimpinan", list)),
     )
+
+
+def _desa_map(data: dict[str, Any], desa: tuple[str, ...]) -> tuple[DesaPoint, ...]:
+    """[[peta.desa]] nama, lintang, bujur: optional; each nama one of kantor.desa, once."""
+    if "peta" not in data:
+        return ()
+    points: list[DesaPoint] = []
+    for i, p in enumerate(_get(data, "peta.desa", list)):
+        where = f"peta.desa[{i}]"
+        if not isinstance(p, dict) or not {"nama", "lintang", "bujur"} <= p.keys():
+            raise OfficeFileError(f"Berkas kantor: {where} perlu nama, lintang dan bujur.")
+        name = str(p["nama"])
+        if name not in desa or any(q.desa == name for q in points):
+            raise OfficeFileError(f"Berkas kantor: {where}.nama {name!r} bukan desa kantor.desa, atau ganda.")
+        lat, lon = (float(_decimal(p[k], f"{where}.{k}")) for k in ("lintang", "bujur"))
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise OfficeFileError(f"Berkas kantor: {where}: lintang -90..90, bujur -180..180.")
+        points.append(DesaPoint(name, lat, lon))
+    return tuple(points)
 
 
 def _kode_wilayah(data: dict[str, Any]) -> str:

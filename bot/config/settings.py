@@ -98,6 +98,9 @@ class Settings:
     # The folder of office files, one per kecamatan (bot/config/kantor/ when unset), for what
     # reads every kecamatan (`sigap iku report --kabupaten`).
     office_dir: Path | None = None
+    # The kabupaten's chat (Bagian Organisasi, Inspektorat) for the weekly kabupaten digest of
+    # every kecamatan of office_dir; None: no kabupaten digest.
+    kabupaten_chat: int | None = None
 
     @property
     def telegram_base_url(self) -> str:
@@ -268,4 +271,5 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Pat
         outbox_lease=max(1.0, _float(values, "SIGAP_OUTBOX_LEASE", 30.0)),
         dashboard=_dashboard_settings(values),
         office_dir=Path(values["SIGAP_OFFICE_DIR"]) if values.get("SIGAP_OFFICE_DIR") else None,
+        kabupaten_chat=_int(values, "SIGAP_KABUPATEN_CHAT", None),
     )

@@ -8,18 +8,23 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from bot.config.office import Office
-from bot.dashboard.svg import bar_chart
+from bot.dashboard.svg import DesaMark, bar_chart, desa_map
 from bot.reports import iku_report as rep
 from bot.reports.skm_summary import skm_summary, summary_context, survey_periods_in
 from bot.texts import angka
+from kpi.ikm import NoResponsesError, compute_ikm, grade, weight_from_setting
 from kpi.periods import Period
-from kpi.resolution import resolution_rate
+from kpi.resolution import ResolutionCounts, resolution_rate
 from kpi.rounding import round_half_up
-from storage import complaint_stats, dashboard_stats
+from kpi.skm_questionnaire import UNSUR_BY_CODE
+from storage import dashboard_stats, skm_official
+from storage.lifecycle import OPEN_STATUSES, STATUS_LABELS
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -62,16 +67,72 @@ def _named_groups(groups: list[dashboard_stats.OpenGroup], order: tuple[str, ...
     return out
 
 
+def list_link(**params: Any) -> str:
+    """The address of the list behind a figure (empty parameters left out)."""
+    return "/dasbor/pengaduan/daftar?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+
 def complaints_page(session: Session, office: Office, today: date) -> dict[str, Any]:
     by_desa = dashboard_stats.open_by(session, today, "desa")
     by_category = dashboard_stats.open_by(session, today, "category")
+    desa = _named_groups(by_desa, office.desa, lambda k: k)
+    counts = {row["kode"]: row for row in desa}
+    # Desa aggregates at the office file's approximate centroids only: no complaint's own
+    # point (rahasia, anonim or not) is drawn, so the map cannot lead to a reporter's house.
+    marks = [DesaMark(p.desa, p.lat, p.lon, counts[p.desa]["terbuka"] if p.desa in counts else 0,
+                      counts[p.desa]["terlambat"] if p.desa in counts else 0) for p in office.desa_map]
+    chart = desa_map(f"Peta pengaduan terbuka per desa, {office.name}", marks, fmt=lambda n: angka(n, 0)) \
+        if marks else None
     return {
         "kantor": office.name,
         "per": today,
-        "desa": _named_groups(by_desa, office.desa, lambda k: k),
+        "desa": desa,
         "kategori": _named_groups(by_category, tuple(c.code for c in office.categories), office.category_name),
         "total_terbuka": sum(g.open for g in by_desa),
         "total_terlambat": sum(g.overdue for g in by_desa),
+        "peta": chart,
+        "daftar": list_link,
+    }
+
+
+LIST_STATUSES: dict[str, str] = {"terbuka": "terbuka", "terlambat": "terlambat (lewat batas waktu langkahnya)",
+                                 "semua": "semua status"}
+PAGE_SIZE = 50
+
+
+def complaint_list_page(session: Session, office: Office, today: date, *, status: dashboard_stats.ListStatus,
+                        desa: str | None, category: str | None, year: int | None, page: int) -> dict[str, Any]:
+    """One page of the complaints behind a figure: ticket, dates, desa, category, status,
+    deadline; never the reporter, contact, description or place (storage.dashboard_stats)."""
+    tz = ZoneInfo(office.timezone)
+    received = (datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)) if year else None
+    rows, total = dashboard_stats.complaint_list(session, today, status=status, desa=desa, category=category,
+                                                 received=received, page=page, page_size=PAGE_SIZE)
+    pages = max(1, -(-total // PAGE_SIZE))
+    params = {"status": status, "desa": desa, "kategori": category, "tahun": year}
+    items = [{
+        "tiket": r.ticket,
+        "diterima": r.received_at.astimezone(tz),
+        "hanya_tanggal": bool(r.received_date_only),
+        "desa": r.desa,
+        "kategori": office.category_name(r.category),
+        "status": STATUS_LABELS.get(r.status, r.status),
+        "batas": r.current_due if r.status in OPEN_STATUSES else None,
+        "terlambat": r.status in OPEN_STATUSES and r.current_due is not None and r.current_due < today,
+    } for r in rows]
+    return {
+        "kantor": office.name,
+        "per": today,
+        "jenis_status": LIST_STATUSES[status],
+        "desa": desa,
+        "kategori": office.category_name(category) if category else None,
+        "tahun": year,
+        "jumlah": total,
+        "halaman": page,
+        "halaman_akhir": pages,
+        "baris": items,
+        "sebelumnya": list_link(**params, hal=page - 1) if page > 1 else None,
+        "berikutnya": list_link(**params, hal=page + 1) if page < pages else None,
     }
 
 
@@ -85,35 +146,66 @@ def skm_page(session: Session, office: Office, period: Period) -> dict[str, Any]
     return {**context, "grafik": chart}
 
 
+def skm_answers_page(session: Session, office: Office, period: Period) -> dict[str, Any]:
+    """How many respondents of the period answered 1, 2, 3 and 4 to each unsur: counts only,
+    no respondent (what is behind each NRR of the SKM page)."""
+    respondents, spreads = dashboard_stats.answer_spread(session, period.first_day(), period.last_day())
+    rows: list[dict[str, Any]] = []
+    for sp in spreads:
+        unsur = UNSUR_BY_CODE[sp.unsur]
+        answered = sum(sp.counts)
+        total = sum(v * n for v, n in zip((1, 2, 3, 4), sp.counts, strict=True))
+        nrr = round_half_up(Decimal(total) / Decimal(answered), 3) if answered else None
+        rows.append({"kode": sp.unsur.upper(), "nama": unsur.nama,
+                     "jawaban": list(zip(unsur.jawaban, sp.counts, strict=True)), "kosong": sp.blank, "nrr": nrr})
+    known = [r for r in rows if r["nrr"] is not None]
+    return {"kantor": office.name, "periode": period.label(), "kode_periode": period.code,
+            "responden": respondents, "unsur": rows,
+            "terendah": min(known, key=lambda r: r["nrr"])["kode"] if known else None}
+
+
 def _pct(value: Any) -> Decimal | None:
     return None if value is None else round_half_up(value * 100, 2)
 
 
 def report_card(session: Session, office: Office, year: int, now: datetime) -> dict[str, Any]:
     """Per month of `year` up to now: received, resolved and resolved within the standard
-    time (IKU 4's counts, statuses as of now); the IKM of each survey period."""
+    time (IKU 4's counts, statuses as of now), one grouped query; the IKM of each survey
+    period, the official e-SUKMA figure where one is recorded, else computed from the answers
+    (one grouped query), labelled which."""
     tz = ZoneInfo(office.timezone)
     today = now.astimezone(tz).date()
+    # Statuses as of now: of a month's complaints, those resolved since count too.
+    by_month = dashboard_stats.resolution_by_month(session, year, tz, now, office.iku4_definition)
     months = []
     for m in range(1, 13):
-        first = date(year, m, 1)
-        if first > today:
+        if date(year, m, 1) > today:
             break
-        start = datetime.combine(first, datetime.min.time(), tzinfo=tz)
-        following = date(year + (m == 12), m % 12 + 1, 1)
-        end = datetime.combine(following, datetime.min.time(), tzinfo=tz)
-        # Statuses as of now: of a month's complaints, those resolved since count too.
-        counts = complaint_stats.resolution_counts(session, start, end, tz, cutoff=now,
-                                                   definition=office.iku4_definition)
+        counts = by_month.get(m, ResolutionCounts(0, 0, 0, 0, 0))
         months.append({"bulan": MONTHS[m - 1], "masuk": counts.received, "dihitung": counts.counted,
                        "selesai": counts.resolved, "tepat_waktu": counts.within_standard,
                        "persen": _pct(resolution_rate(counts))})
+    started = [p for p in survey_periods_in(office, Period("year", year)) if p.first_day() <= today]
+    totals = dashboard_stats.unsur_totals_by_period(session, [(p.code, p.first_day(), p.last_day()) for p in started])
+    official = skm_official.official_figures(session, [p.code for p in started])
+    weight = weight_from_setting(office.skm_weight)
     periods = []
-    for period in survey_periods_in(office, Period("year", year)):
-        if period.first_day() > today:
-            break
-        summary = skm_summary(session, office, period)
-        periods.append({"periode": period.label(), "responden": summary.respondents,
-                        "ikm": summary.result.konversi if summary.result else None,
-                        "mutu": summary.result.mutu if summary.result else None})
+    for period in started:
+        figure = official.get(period.code)
+        if figure is not None:
+            periods.append({"periode": period.label(), "responden": figure.respondents, "ikm": figure.value,
+                            "mutu": grade(figure.value)[0], "sumber": "resmi e-SUKMA"})
+            continue
+        t = totals.get(period.code)
+        konversi = _konversi(t.sums, t.counts, weight) if t else None
+        periods.append({"periode": period.label(), "responden": t.respondents if t else 0, "ikm": konversi,
+                        "mutu": grade(konversi)[0] if konversi is not None else None,
+                        "sumber": "dihitung dari jawaban" if konversi is not None else None})
     return {"kantor": office.name, "tahun": year, "per": today, "bulan": months, "ikm": periods}
+
+
+def _konversi(sums: dict[str, int], counts: dict[str, int], weight: Fraction) -> Decimal | None:
+    try:
+        return compute_ikm(sums, counts, weight).konversi
+    except NoResponsesError:
+        return None

@@ -9,19 +9,27 @@
 #   post a logout or a login with it), Secure when the dashboard's address is https.
 # - Handlers are plain functions: FastAPI runs them in its thread pool, so a report on a
 #   large register never holds up the event loop that answers residents.
+# - Downloads are streamed: a workbook is written to a temporary file (the CLI's writers take
+#   a path) and sent from it in chunks, then removed; the CSV export is sent while the
+#   register is read (storage.csv_io streams it from the database). Nothing holds a whole file.
 from __future__ import annotations
 
+import queue
+import shutil
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, StreamingResponse
+from starlette.background import BackgroundTask
+from starlette.datastructures import QueryParams
 
 from bot.config.office import Office
 from bot.config.settings import DashboardSettings
@@ -34,6 +42,9 @@ from kpi.periods import Period, parse_period
 from storage import dashboard_access
 from storage.dashboard_access import Viewer
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 COOKIE = "sigap_dasbor"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -106,6 +117,25 @@ def _period(d: Dashboard, periode: str | None) -> Period:
     return period
 
 
+def _list_filters(d: Dashboard, q: Any) -> dict[str, Any]:
+    """The filters of a list behind a figure, checked: a bad one is explained, never guessed."""
+    status = q.get("status") or "terbuka"
+    if status not in pages.LIST_STATUSES:
+        raise BadInput(f"Status {status!r} tidak dikenal; pilih {', '.join(pages.LIST_STATUSES)}.")
+    desa, category = q.get("desa") or None, q.get("kategori") or None
+    for name, value in (("Desa", desa), ("Kategori", category)):
+        if value is not None and len(value) > 64:
+            raise BadInput(f"{name} terlalu panjang.")
+    tahun = q.get("tahun") or None
+    if tahun is not None and (not tahun.isdigit() or not 2000 <= int(tahun) <= 2100):
+        raise BadInput(f"Tahun {tahun!r} tidak dikenal; tulis misalnya 2026.")
+    hal = q.get("hal") or "1"
+    if not hal.isdigit() or not 1 <= int(hal) <= 10_000_000:
+        raise BadInput(f"Halaman {hal!r} tidak dikenal.")
+    return {"status": status, "desa": desa, "category": category, "year": int(tahun) if tahun else None,
+            "page": int(hal)}
+
+
 def mount_dashboard(app: FastAPI, d: Dashboard) -> None:
     """Add /dasbor (when on) and /rapor (when public) to the web server's app."""
     if d.settings.enabled:
@@ -175,30 +205,46 @@ def _mount_private(app: FastAPI, d: Dashboard) -> None:
                                secure=d.settings.secure_cookie)
         return response
 
-    def iku(viewer: Viewer, request: Request) -> Response:
+    def view(template: str, menu: str, build: Callable[[Session, QueryParams], dict[str, Any]]
+             ) -> Callable[[Viewer, Request], Response]:
+        """A page: its figures built in one read transaction from the query string."""
+        def endpoint(viewer: Viewer, request: Request) -> Response:
+            with d.db.reading() as s:
+                context = build(s, request.query_params)
+            return page(template, viewer=viewer, menu=menu, **context)
+        return endpoint
+
+    def as_of(q: QueryParams) -> tuple[int, date]:
+        return _year_and_date(d, q.get("tahun"), q.get("per"))
+
+    iku = view("iku", "iku", lambda s, q: {"hari_ini": d.today(), **pages.iku_page(s, d.office, *as_of(q))})
+    trend = view("tren", "tren", lambda s, q: {"hari_ini": d.today(), **pages.iku4_trend(s, d.office, *as_of(q))})
+    complaints = view("pengaduan", "pengaduan", lambda s, q: pages.complaints_page(s, d.office, d.today()))
+    complaint_list = view("daftar", "pengaduan", lambda s, q: pages.complaint_list_page(
+        s, d.office, d.today(), **_list_filters(d, q)))
+    skm = view("skm", "skm", lambda s, q: pages.skm_page(s, d.office, _period(d, q.get("periode"))))
+    skm_answers = view("jawaban", "skm", lambda s, q: pages.skm_answers_page(s, d.office, _period(d, q.get("periode"))))
+
+    def complaints_csv(viewer: Viewer, request: Request) -> Response:
+        filename = f"pengaduan-{d.today().isoformat()}.csv"
+        return StreamingResponse(_csv_chunks(d), media_type="text/csv; charset=utf-8", headers={
+            **HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'})
+
+    def kabupaten_xlsx(viewer: Viewer, request: Request) -> Response:
+        from bot.reports.kabupaten import KecamatanIku, kabupaten_table
+        from bot.reports.kabupaten_xlsx import write_kabupaten_xlsx
+        from kpi.ikm import weight_from_setting
+
         q = request.query_params
         year, as_of = _year_and_date(d, q.get("tahun"), q.get("per"))
         with d.db.reading() as s:
-            context = pages.iku_page(s, d.office, year, as_of)
-        return page("iku", viewer=viewer, hari_ini=d.today(), menu="iku", **context)
-
-    def trend(viewer: Viewer, request: Request) -> Response:
-        q = request.query_params
-        year, as_of = _year_and_date(d, q.get("tahun"), q.get("per"))
-        with d.db.reading() as s:
-            context = pages.iku4_trend(s, d.office, year, as_of)
-        return page("tren", viewer=viewer, hari_ini=d.today(), menu="tren", **context)
-
-    def complaints(viewer: Viewer, request: Request) -> Response:
-        with d.db.reading() as s:
-            context = pages.complaints_page(s, d.office, d.today())
-        return page("pengaduan", viewer=viewer, menu="pengaduan", **context)
-
-    def skm(viewer: Viewer, request: Request) -> Response:
-        period = _period(d, request.query_params.get("periode"))
-        with d.db.reading() as s:
-            context = pages.skm_page(s, d.office, period)
-        return page("skm", viewer=viewer, menu="skm", **context)
+            rows = rep.iku_table(s, d.office, year, as_of)
+        # No role sees other kecamatan (storage.tenancy): the kabupaten workbook of the
+        # dashboard holds the office's own column, as the kabupaten table computes it.
+        table = kabupaten_table([KecamatanIku(d.office.kode_wilayah, d.office.kecamatan, rows)],
+                                weight_from_setting(d.office.skm_weight))
+        return _xlsx(f"iku-kabupaten-{year}-per-{as_of.isoformat()}.xlsx",
+                     lambda path: write_kabupaten_xlsx(path, table, d.office.kabupaten, year, as_of))
 
     def iku_xlsx(viewer: Viewer, request: Request) -> Response:
         from bot.reports.iku_xlsx import write_iku_xlsx
@@ -223,19 +269,100 @@ def _mount_private(app: FastAPI, d: Dashboard) -> None:
                 raise BadInput(str(exc)) from exc
 
     for path, build in (("/dasbor", iku), ("/dasbor/iku", iku), ("/dasbor/tren", trend),
-                        ("/dasbor/pengaduan", complaints), ("/dasbor/skm", skm),
-                        ("/dasbor/unduh/iku.xlsx", iku_xlsx), ("/dasbor/unduh/skm.xlsx", skm_xlsx)):
+                        ("/dasbor/pengaduan", complaints), ("/dasbor/pengaduan/daftar", complaint_list),
+                        ("/dasbor/skm", skm), ("/dasbor/skm/jawaban", skm_answers),
+                        ("/dasbor/unduh/iku.xlsx", iku_xlsx), ("/dasbor/unduh/skm.xlsx", skm_xlsx),
+                        ("/dasbor/unduh/kabupaten.xlsx", kabupaten_xlsx),
+                        ("/dasbor/unduh/pengaduan.csv", complaints_csv)):
         app.add_api_route(path, guarded(build), methods=["GET"], include_in_schema=False)
 
 
 def _xlsx(filename: str, write: Callable[[Path], object]) -> Response:
-    # The writers take a path (the CLI's); a temporary folder keeps each download apart.
-    with tempfile.TemporaryDirectory(prefix="sigap-unduh-") as folder:
+    # The writers take a path (the CLI's); a temporary folder keeps each download apart and
+    # is removed once the file has been sent (or at once if writing failed).
+    folder = tempfile.mkdtemp(prefix="sigap-unduh-")
+    try:
         path = Path(folder) / filename
         write(path)
-        content = path.read_bytes()
-    return Response(content, media_type=XLSX, headers={
-        **HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'})
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(path, media_type=XLSX, filename=filename, headers=HEADERS,
+                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
+
+
+class _Cancelled(Exception):
+    """The browser went away: the export stops reading the register."""
+
+
+CSV_CHUNK = 64 * 1024
+
+
+def _csv_chunks(d: Dashboard) -> Iterator[bytes]:
+    """The CSV `sigap pengaduan ekspor` writes (storage.csv_io.export_complaints, UTF-8 with
+    a BOM for Excel), in chunks while it is written. The export pushes text into a writer,
+    so it runs in a thread of its own, in its own read transaction, handing chunks over a
+    small queue: memory holds a few chunks, whatever the size of the register."""
+    from bot.config.workcalendar import deadline_policy
+    from storage.csv_io import export_complaints
+
+    chunks: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=8)
+    stop = threading.Event()
+
+    def hand_over(item: bytes | BaseException | None) -> None:
+        while not stop.is_set():
+            try:
+                chunks.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+        raise _Cancelled
+
+    class Sink:
+        def __init__(self) -> None:
+            self.parts: list[str] = []
+            self.size = 0
+
+        def write(self, text: str) -> int:
+            self.parts.append(text)
+            self.size += len(text)
+            if self.size >= CSV_CHUNK:
+                self.flush()
+            return len(text)
+
+        def flush(self) -> None:
+            if self.parts:
+                hand_over("".join(self.parts).encode("utf-8"))
+                self.parts, self.size = [], 0
+
+    def produce() -> None:
+        try:
+            sink = Sink()
+            sink.write("\ufeff")
+            with d.db.reading() as s:
+                export_complaints(s, cast(Any, sink), policy=deadline_policy(d.office), tz=d.tz, today=d.today())
+            sink.flush()
+            hand_over(None)
+        except _Cancelled:
+            return
+        except BaseException as exc:  # handed to the response, which stops the download
+            try:
+                hand_over(exc)
+            except _Cancelled:
+                return
+
+    worker = threading.Thread(target=produce, name="sigap-ekspor-csv", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = chunks.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
 
 
 def _mount_public(app: FastAPI, d: Dashboard) -> None:

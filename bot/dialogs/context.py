@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +42,40 @@ class Runtime:
     # The web dashboard's address for /dasbor links; None when the dashboard is switched off.
     dashboard_url: str | None = None
     dashboard_link_minutes: int = 10
+    # Every office this bot serves, by kode wilayah, the default (`office`) first, and the
+    # deadline policy of each other one; one office: just `office` (a single-office bot).
+    offices: dict[str, Office] = field(default_factory=dict)
+    policies: dict[str, DeadlinePolicy] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.offices = {self.office.kode_wilayah: self.office,
+                        **{k: o for k, o in self.offices.items() if k != self.office.kode_wilayah}}
+
+    @property
+    def several(self) -> bool:
+        """Whether residents pick a kecamatan (bot/dialogs/kecamatan.py)."""
+        return len(self.offices) > 1
+
+    def office_of(self, kode: str) -> Office:
+        # The default through `office`, which a test or a reload may replace.
+        return self.office if kode == self.office.kode_wilayah else self.offices[kode]
+
+    def policy_of(self, kode: str) -> DeadlinePolicy:
+        if kode == self.office.kode_wilayah:
+            return self.policy
+        if kode not in self.policies:
+            # A Runtime copied for another default (bot/jobs/offices.py runtime_for).
+            from bot.config.workcalendar import deadline_policy
+
+            self.policies[kode] = deadline_policy(self.offices[kode])
+        return self.policies[kode]
+
+    def tz_of(self, kode: str) -> tzinfo:
+        if kode == self.office.kode_wilayah:
+            return self.tz
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(self.offices[kode].timezone)
 
     def sign(self, text: str) -> str:
         return hmac.new(self.secret, text.encode(), hashlib.sha256).hexdigest()[:10]
@@ -61,9 +95,14 @@ class Runtime:
 
 
 class Ctx:
-    def __init__(self, rt: Runtime, session: Session, caller: Caller, now: datetime) -> None:
+    def __init__(self, rt: Runtime, session: Session, caller: Caller, now: datetime,
+                 office: Office | None = None) -> None:
         self.rt = rt
-        self.office = rt.office
+        # The one kecamatan this step works in (the session is scoped to it: router.handle).
+        self.office = office or rt.office
+        self.kecamatan = self.office.kode_wilayah
+        self.policy = rt.policy_of(self.kecamatan)
+        self.tz = rt.tz_of(self.kecamatan)
         self.session = session
         self.caller = caller
         self.now = now
@@ -102,15 +141,15 @@ class Ctx:
         stored = people.get_setting(self.session, TRANTIB_GROUP_KEY)
         if stored:
             return stored
-        if self.rt.env_trantib_group:
-            return str(self.rt.env_trantib_group)
+        if self.rt.env_trantib_group and self.office is self.rt.office:
+            return str(self.rt.env_trantib_group)  # the environment names the default office's
         if self.office.trantib_group:
             return str(self.office.trantib_group)
         return None
 
     @property
     def today(self):  # type: ignore[no-untyped-def]
-        return self.now.astimezone(self.rt.tz).date()
+        return self.now.astimezone(self.tz).date()
 
     # Saying things ----------------------------------------------------------------------
     def buttons_for(self, choices: Sequence[Choice]) -> list[list[Any]]:
@@ -158,4 +197,8 @@ class Ctx:
         self.queue(channel, chat_id, kind, payload, complaint_id)
 
     def queue(self, channel: str, chat_id: str | int, kind: str, payload: dict[str, Any], complaint_id: int | None = None) -> None:
+        if self.rt.several and kind != "text":
+            # What the delivery draws later (cards, digests, deferred views) is read in
+            # this step's kecamatan, not in the register's default one.
+            payload = {**payload, "kecamatan": self.kecamatan}
         outbox.enqueue(self.session, channel, chat_id, kind, payload, self.now, complaint_id)

@@ -28,6 +28,11 @@ def dashboard_command(ctx: Ctx, args: str) -> None:
     if ctx.rt.dashboard_url is None:
         ctx.say("dasbor_mati")
         return
+    if ctx.office is not ctx.rt.office:
+        # The dashboard serves the register's own office so far (bot/dashboard/routes.py):
+        # a link for another kecamatan's officer would only be refused at login.
+        ctx.say("dasbor_kecamatan_lain", kecamatan=ctx.office.name, kantor=ctx.rt.office.name)
+        return
     if not ctx.caller.private:
         ctx.send_to(ctx.caller.channel, ctx.caller.chat_id, "Gunakan /dasbor di chat pribadi dengan bot.")
         return

@@ -23,8 +23,10 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.config.office import Office
 from bot.dialogs.context import Ctx, Runtime
 from bot.dialogs.types import Caller
+from bot.texts import render
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -37,8 +39,9 @@ _SENDABLE = ("text", "photo")
 class ReadCtx(Ctx):
     """A Ctx whose messages are collected in `out` instead of queued in the outbox."""
 
-    def __init__(self, rt: Runtime, session: Session, caller: Caller, now: datetime) -> None:
-        super().__init__(rt, session, caller, now)
+    def __init__(self, rt: Runtime, session: Session, caller: Caller, now: datetime,
+                 office: Office | None = None) -> None:
+        super().__init__(rt, session, caller, now, office)
         self.out: list[tuple[str, dict[str, Any]]] = []
 
     def queue(self, channel: str, chat_id: str | int, kind: str, payload: dict[str, Any],
@@ -78,8 +81,23 @@ def _views() -> dict[str, Callable[[Ctx, str], None]]:
 
 
 def build(rt: Runtime, session: Session, payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """The messages (kind, payload) a queued request stands for, read in `session`."""
-    ctx = ReadCtx(rt, session, Caller(**payload["caller"]), datetime.fromisoformat(payload["now"]))
+    """The messages (kind, payload) a queued request stands for, read in `session`, in the
+    kecamatan of the step that asked (Ctx.queue puts it in the request when the bot serves
+    several; a request without one is the session's own kecamatan's)."""
+    kode = payload.get("kecamatan")
+    if kode is None:
+        return _build(rt, session, payload, None)
+    if kode not in rt.offices:
+        # Its office file is gone: nothing of it is shown, least of all another's figures.
+        return [("text", {"text": render("kesalahan"), "buttons": []})]
+    from bot.dialogs.kecamatan import scoped
+
+    with scoped(session, kode):
+        return _build(rt, session, payload, rt.office_of(kode))
+
+
+def _build(rt: Runtime, session: Session, payload: dict[str, Any], office: Office | None) -> list[tuple[str, dict[str, Any]]]:
+    ctx = ReadCtx(rt, session, Caller(**payload["caller"]), datetime.fromisoformat(payload["now"]), office)
     ctx.nonce = payload.get("nonce") or ctx.nonce  # requests queued before nonces travelled: none
     _views()[payload["view"]](ctx, payload.get("args", ""))
     return ctx.out

@@ -43,7 +43,7 @@ def start(ctx: Ctx, mode: str = "warga") -> dict[str, Any]:
 
 
 def _over_daily_limit(ctx: Ctx) -> bool:
-    local_midnight = datetime.combine(ctx.today, time(0), tzinfo=ctx.rt.tz)
+    local_midnight = datetime.combine(ctx.today, time(0), tzinfo=ctx.tz)
     return reg.count_since(ctx.session, ctx.person.id, local_midnight) >= ctx.office.daily_limit
 
 
@@ -120,7 +120,7 @@ def _logged_by_officer(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     day = date.fromisoformat(data["tanggal"])
     jam = received_time(data, ctx.today)
     if jam == "sekarang":
-        jam = ctx.now.astimezone(ctx.rt.tz).strftime("%H.%M")
+        jam = ctx.now.astimezone(ctx.tz).strftime("%H.%M")
     return {
         "petugas": True,
         "kanal": reg.CHANNELS.get(data.get("kanal", ""), data.get("kanal", "")),
@@ -360,10 +360,10 @@ def submit(ctx: Ctx, state: dict[str, Any]) -> dict[str, Any]:
         if jam == "sekarang":
             received_at = ctx.now
         elif jam:
-            received_at = datetime.combine(received_day, time.fromisoformat(jam), tzinfo=ctx.rt.tz).astimezone(UTC)
+            received_at = datetime.combine(received_day, time.fromisoformat(jam), tzinfo=ctx.tz).astimezone(UTC)
             received_at = min(received_at, ctx.now)
         else:
-            received_at = datetime.combine(received_day, time(0), tzinfo=ctx.rt.tz).astimezone(UTC)
+            received_at = datetime.combine(received_day, time(0), tzinfo=ctx.tz).astimezone(UTC)
         channel = data["kanal"]
         reporter = None
         if data.get("pelapor"):
@@ -401,7 +401,7 @@ def submit(ctx: Ctx, state: dict[str, Any]) -> dict[str, Any]:
         reporter=reporter,
         actor=actor,
         now=ctx.now,
-        policy=ctx.rt.policy,
+        policy=ctx.policy,
         prefix=ctx.office.ticket_prefix,
     )
     if state["mode"] == "petugas":

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from bot.dialogs import case_list, deferred, notify
 from bot.dialogs.context import TRANTIB_GROUP_KEY, Ctx
 from bot.dialogs.types import Choice, Event
-from storage import assignment, outbox, people
+from storage import assignment, outbox, people, tenant_lookup
 from storage import complaints as reg
 from storage.complaint_search import search_complaints
 from storage.lifecycle import MOVES_BY_ACTION, Actor, MoveRefused, StaleMove, preview, transition
@@ -165,7 +165,7 @@ def _show_preview(ctx: Ctx, state: dict[str, Any], complaint: Any) -> dict[str, 
             ctx.session, complaint, state["action"], Actor("petugas", officer.id, officer.name, officer.role), ctx.now,
             lambda c, change: (notify.notice_text(c, change) if notify.reaches_reporter(c) else None, change.public_note),
             public_note=public, internal_note=state.get("internal"), expected_version=state["version"],
-            policy=ctx.rt.policy, **kwargs,
+            policy=ctx.policy, **kwargs,
         )
     except MoveRefused as exc:
         # Refused before anything is sent (a date not after today, an unknown ticket): ask again.
@@ -230,7 +230,7 @@ def apply_move(
             public_note=public,
             internal_note=internal,
             expected_version=version,
-            policy=ctx.rt.policy,
+            policy=ctx.policy,
             **kwargs,
         )
     except MoveRefused as exc:
@@ -439,6 +439,15 @@ def add_officer(ctx: Ctx, args: str) -> None:
     if len(parts) < 3 or not parts[0].lstrip("-").isdigit():
         ctx.say("petugas_format")
         return
+    if ctx.rt.several:
+        # One Telegram account serves one kecamatan (bot/dialogs/kecamatan.py refuses an
+        # officer registered in two), so the second registration is refused here, early.
+        elsewhere = [k for k in tenant_lookup.officer_kecamatan(ctx.session, int(parts[0]))
+                     if k != ctx.kecamatan and k in ctx.rt.offices]
+        if elsewhere:
+            ctx.say("kecamatan_petugas_lain", tid=parts[0],
+                    kecamatan=[ctx.rt.office_of(k).name for k in elsewhere])
+            return
     try:
         added = people.add_officer(ctx.session, int(parts[0]), parts[2], parts[1].lower(), ctx.now)
     except ValueError as exc:

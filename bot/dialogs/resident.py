@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.dialogs import notify, survey
+from bot.config.office import Office
+from bot.dialogs import kecamatan, notify, survey
 from bot.dialogs.context import Ctx
 from bot.dialogs.types import Choice, Event
 from bot.texts import render
 from storage import complaints as reg
-from storage import people, skm
+from storage import people, skm, tenant_lookup
 from storage.lifecycle import SELESAI, Actor, MoveRefused, transition
 
 MENU = (
@@ -41,13 +42,41 @@ def status(ctx: Ctx, ticket: str) -> dict[str, Any]:
         own = reg.complaints_of(ctx.session, ctx.person.id)
         ctx.say("status_daftar", [Choice(c.ticket, c.ticket) for c in own], laporan=own)
         return {"flow": "status"} if own else {}
+    elsewhere = _office_of_ticket(ctx, ticket)
+    if elsewhere is not None:
+        # The prefix names another kecamatan of this bot: the resident's own complaint there
+        # is answered (read in that kecamatan), anything else exactly like a missing ticket.
+        with kecamatan.visiting(ctx, elsewhere) as there:
+            person = people.find_person(there.session, there.caller.channel, there.caller.user_id)
+            found = reg.by_ticket(there.session, ticket)
+            if person is not None and found is not None and found.reporter_id == person.id:
+                # No "is it solved?" buttons: they are answered in the resident's own kecamatan.
+                _say_status(there, found, ask=False)
+                return {}
+        ctx.say("tiket_tidak_ada", tiket=ticket[:40], prefix=ctx.office.ticket_prefix)
+        return {}
     complaint = reg.by_ticket(ctx.session, ticket)
     if complaint is None or complaint.reporter_id != ctx.person.id:
         # Someone else's ticket is answered exactly like a missing one: no enumeration.
         ctx.say("tiket_tidak_ada", tiket=ticket[:40], prefix=ctx.office.ticket_prefix)
         return {}
+    _say_status(ctx, complaint, ask=complaint.status == SELESAI and complaint.feedback is None)
+    return {}
+
+
+def _office_of_ticket(ctx: Ctx, ticket: str) -> Office | None:
+    """Another office of this bot whose prefix the ticket carries (TRB-2026-00017), if any."""
+    if not ctx.rt.several:
+        return None
+    prefix = ticket.partition("-")[0]
+    for office in ctx.rt.offices.values():
+        if office.ticket_prefix.upper() == prefix and office.kode_wilayah != ctx.kecamatan:
+            return office
+    return None
+
+
+def _say_status(ctx: Ctx, complaint: Any, *, ask: bool) -> None:
     history = [h for h in reg.with_history(ctx.session, complaint.id).history]  # type: ignore[union-attr]
-    ask = complaint.status == SELESAI and complaint.feedback is None
     ctx.say(
         "status_detail",
         buttons=notify.feedback_buttons(ctx, complaint) if ask else (),
@@ -56,7 +85,6 @@ def status(ctx: Ctx, ticket: str) -> dict[str, Any]:
         riwayat=history,
         tanya=ask,
     )
-    return {}
 
 
 def awaiting_feedback(ctx: Ctx) -> Any:
@@ -94,7 +122,7 @@ def feedback(ctx: Ctx, body: str) -> None:
             public_note="Pelapor menyatakan masalah belum terselesaikan.",
             reopen_window=timedelta(days=ctx.office.reopen_window_days),
             max_reopens=ctx.office.max_reopens,
-            policy=ctx.rt.policy,
+            policy=ctx.policy,
         )
     except MoveRefused as exc:
         complaint.feedback = "belum"
@@ -151,6 +179,7 @@ def my_data_step(ctx: Ctx, state: dict[str, Any], value: str | None) -> dict[str
         return {}
     if state.get("step") == "konfirmasi" and value == "yakin":
         reg.erase_identity(ctx.session, ctx.person, ctx.now)
+        tenant_lookup.forget(ctx.session, ctx.caller.channel, ctx.caller.user_id)
         ctx.say("datasaya_dihapus")
         return {}
     if value == "kembali":

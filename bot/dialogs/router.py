@@ -2,14 +2,24 @@
 # caller's transaction, loads the dialog state, dispatches, and saves the new state.
 # Invariants: a choice is accepted only if it carries the nonce of the prompt that drew it
 # (dialog buttons) or a valid signature (standalone buttons); in a group the bot speaks
-# only to commands and to officers it asked for a note, never to ordinary chatter.
+# only to commands and to officers it asked for a note, never to ordinary chatter; with
+# several office files each step works in ONE kecamatan (bot/dialogs/kecamatan.py).
 from __future__ import annotations
 
-import copy
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.dialogs import iku_commands, intake, officer, pdp_requests, resident, survey, typed
+from bot.config.office import Office
+from bot.dialogs import (
+    iku_commands,
+    intake,
+    kecamatan,
+    officer,
+    pdp_requests,
+    resident,
+    survey,
+    typed,
+)
 from bot.dialogs.context import Ctx, Runtime
 from bot.dialogs.dashboard_command import dashboard_command
 from bot.dialogs.types import Caller, Event
@@ -25,9 +35,18 @@ OFFICER_COMMANDS = {"kasus", "catat", "daftarkan_grup", "petugas", "ikm", "skm_k
 
 
 def handle(rt: Runtime, session: Session, caller: Caller, event: Event, now: datetime) -> Ctx:
-    ctx = Ctx(rt, session, caller, now)
+    if rt.several:
+        # Which kecamatan this step works in, the session scoped to it (bot/dialogs/kecamatan.py).
+        return kecamatan.handle(rt, session, caller, event, now,
+                                lambda office, ev: _step(rt, office, session, caller, ev, now))
+    return _step(rt, None, session, caller, event, now)
+
+
+def _step(rt: Runtime, office: Office | None, session: Session, caller: Caller, event: Event,
+          now: datetime) -> Ctx:
+    ctx = Ctx(rt, session, caller, now, office)
     state = people.load_state(session, caller.channel, caller.chat_id, caller.user_id)
-    before = copy.deepcopy(state)  # steps may change the loaded state in place
+    before = _copy(state)  # steps may change the loaded state in place
     new_state = dispatch(ctx, state, event)
     if new_state and new_state == before and not ctx.offered and before.get("nonce"):
         # The dialog did not move and drew no buttons (/bantuan, an unknown command, a sticker
@@ -39,6 +58,16 @@ def handle(rt: Runtime, session: Session, caller: Caller, event: Event, now: dat
             new_state["offered"] = ctx.offered
         people.save_state(session, caller.channel, caller.chat_id, caller.user_id, new_state, now)
     return ctx
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of a stored dialog state. States are JSON (a JSON column), so dicts,
+    lists and scalars are all there is; copy.deepcopy's generality cost a tenth of a step."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
 
 
 def dispatch(ctx: Ctx, state: dict[str, Any], event: Event) -> dict[str, Any]:
@@ -156,6 +185,7 @@ def command(ctx: Ctx, state: dict[str, Any], event: Event) -> dict[str, Any]:
             return state
         return intake.start(ctx, mode="petugas")
     if name == "digest":
+        # Drawn by the delivery in this step's kecamatan (Ctx.queue names it).
         from bot.reports.digest import show_digest  # pulls in matplotlib: only when asked
 
         show_digest(ctx)
@@ -182,7 +212,7 @@ def command(ctx: Ctx, state: dict[str, Any], event: Event) -> dict[str, Any]:
         iku_commands.handle(ctx, name, args)
         return state
     if private:
-        ctx.say("perintah_tidak_dikenal", perintah=name[:30])
+        ctx.say("perintah_tidak_dikenal", nama_perintah=name[:30])
     return state
 
 

@@ -396,7 +396,7 @@ def _respondent(ctx: Ctx) -> str:
 
 
 def _period(ctx: Ctx) -> Period:
-    return period_containing(ctx.office.skm_period, ctx.now, ctx.rt.tz)
+    return period_containing(ctx.office.skm_period, ctx.now, ctx.tz)
 
 
 def _known_service(ctx: Ctx, code: str) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 
 from bot.dialogs.types import Choice, Event
 
@@ -40,6 +41,13 @@ def normalise(text: str) -> str:
 def choice_keys(choices: Sequence[Choice], numbered: bool = True) -> dict[str, str]:
     """Every typed form that selects one of these buttons: its label, its number (1, 2, ...)
     and the answer word its label starts with ("Ya, hapus" -> "ya"), if only it starts so."""
+    # The same few button sets (the menu, yes/no, categories) are drawn on nearly every
+    # update, and normalising their labels was a sixth of a /start's handling time.
+    return dict(_choice_keys(tuple(choices), numbered))
+
+
+@lru_cache(maxsize=512)
+def _choice_keys(choices: tuple[Choice, ...], numbered: bool) -> dict[str, str]:
     keys: dict[str, str] = {}
     buttons = [c for c in choices if not c.url]
     first_words: dict[str, list[str]] = {}

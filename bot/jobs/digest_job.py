@@ -14,6 +14,10 @@
 #   recording it (the Bot API has no idempotency key): that message may be sent again once.
 # - A digest later than the office's digest_max_late_hours is abandoned and logged, not sent;
 #   a chat that refuses the bot is abandoned too.
+# - One DigestJob is one kecamatan's: every transaction it opens names that kecamatan
+#   (`kecamatan`; None is the register's own, the single office), so its figures, its Trantib
+#   group and its claims are that kecamatan's only. bot/jobs/digest_rounds.py runs the jobs of
+#   every kecamatan one after another, behind a ChatPacer (bot/jobs/pacing.py).
 from __future__ import annotations
 
 import asyncio
@@ -30,6 +34,7 @@ from typing import Any
 from bot.app.delivery import Retry, Sender, Undeliverable
 from bot.dialogs.context import Ctx, Runtime
 from bot.dialogs.types import Caller
+from bot.jobs.pacing import ChatPacer
 from bot.reports.digest import Digest, build_digest
 from kpi.digest import weeks_due
 from kpi.periods import Period
@@ -65,6 +70,8 @@ class DigestJob:
         *,
         owner: str | None = None,
         holidays: Any = None,
+        kecamatan: str | None = None,
+        pacer: ChatPacer | None = None,
     ) -> None:
         self.db = db
         self.rt = rt
@@ -74,8 +81,12 @@ class DigestJob:
         self.owner = owner or _instance_name()
         self.holidays = holidays if holidays is not None else rt.policy.holidays
         self.folder = rt.data_dir / "digests"
+        self.kecamatan = kecamatan
+        self.pacer = pacer
         self._lock = asyncio.Lock()
         self._job_queue: Any = None
+        # What a retry wakes: this job's own tick, or the round it belongs to (attach).
+        self._wake: Callable[[Any], Any] = self._tick
 
     # Scheduling --------------------------------------------------------------------------
     def schedule(self, job_queue: Any) -> None:
@@ -87,6 +98,11 @@ class DigestJob:
             self._tick, interval=CATCH_UP_EVERY.total_seconds(), first=1, name=CATCH_UP_JOB
         )
 
+    def attach(self, job_queue: Any, wake: Callable[[Any], Any]) -> None:
+        """Scheduled by a round (bot/jobs/digest_rounds.py): a retry wakes the round."""
+        self._job_queue = job_queue
+        self._wake = wake
+
     async def _tick(self, _context: object) -> None:
         try:
             await self.run_due()
@@ -95,12 +111,12 @@ class DigestJob:
 
     def _retry_later(self, delay: timedelta) -> None:
         if self._job_queue is not None:
-            self._job_queue.run_once(self._tick, when=delay.total_seconds() + 1, name=f"{DAILY_JOB}-ulang")
+            self._job_queue.run_once(self._wake, when=delay.total_seconds() + 1, name=f"{DAILY_JOB}-ulang")
 
     # What is owed --------------------------------------------------------------------------
     def target_chats(self) -> list[str]:
         """The Trantib group (as the dialogs find it) and every leadership chat, once each."""
-        with self.db.reading() as s:
+        with self.db.reading(self.kecamatan) as s:
             probe = Ctx(self.rt, s, Caller("telegram", "", "", None, "private"), self.clock())
             group = probe.trantib_group()
         chats = ([group] if group else []) + [str(c) for c in self.office.leadership_chats]
@@ -122,7 +138,7 @@ class DigestJob:
                 return []
             chats = await asyncio.to_thread(self.target_chats)
             if not chats:
-                log.warning("Ringkasan mingguan: belum ada grup Trantib atau chat pimpinan")
+                log.warning("Ringkasan mingguan %s: belum ada grup Trantib atau chat pimpinan", self.office.name)
                 return []
             outcomes: list[Outcome] = []
             for due in owed:
@@ -140,7 +156,7 @@ class DigestJob:
             return await self._send_week(week, chats, manual=True)
 
     def _since(self, now: datetime) -> datetime:
-        with self.db.transaction() as s:
+        with self.db.transaction(self.kecamatan) as s:
             return digest_claims.since(s, now)
 
     def _abandon_late(self, week: Period, due: datetime, chats: list[str], now: datetime) -> list[Outcome]:
@@ -148,7 +164,7 @@ class DigestJob:
         reason = f"terlambat {hours:.1f} jam (batas {self.office.digest_max_late_hours} jam)"
         out = []
         for chat in chats:
-            with self.db.transaction() as s:
+            with self.db.transaction(self.kecamatan) as s:
                 done = digest_claims.abandon(s, chat, week.code, self.owner, now, reason)
             if done:
                 log.warning("Ringkasan %s untuk chat %s ditinggalkan: %s", week.code, chat, reason)
@@ -157,7 +173,7 @@ class DigestJob:
 
     # Sending -----------------------------------------------------------------------------
     def build(self, week: Period) -> Digest:
-        with self.db.reading() as s:
+        with self.db.reading(self.kecamatan) as s:
             return build_digest(s, self.office, week, self.clock(), holidays=self.holidays)
 
     async def _send_week(self, week: Period, chats: list[str], *, manual: bool) -> list[Outcome]:
@@ -170,16 +186,16 @@ class DigestJob:
         return [await self._deliver(chat, digest, path, manual) for chat in owed]
 
     def _open_chats(self, week: Period, chats: list[str], now: datetime, manual: bool) -> list[str]:
-        with self.db.reading() as s:
+        with self.db.reading(self.kecamatan) as s:
             return digest_claims.open_chats(s, week.code, chats, now, take_abandoned=manual)
 
     def _claim(self, chat: str, period: str, manual: bool) -> digest_claims.Claim | None:
         # Committed before Telegram is called: the claim is what the other instance sees.
-        with self.db.transaction() as s:
+        with self.db.transaction(self.kecamatan) as s:
             return digest_claims.claim(s, chat, period, self.owner, self.clock(), take_abandoned=manual)
 
     def _record(self, fn: Callable[..., Any], *args: Any) -> Any:
-        with self.db.transaction() as s:
+        with self.db.transaction(self.kecamatan) as s:
             return fn(s, *args)
 
     async def _deliver(self, chat: str, digest: Digest, path: Path, manual: bool) -> Outcome:
@@ -189,8 +205,10 @@ class DigestJob:
             return Outcome(chat, period, "sudah ditangani")
         try:
             if claim.text_message_id is None:
+                await self._pace(chat)
                 message_id = await self.sender.send_text(chat, digest.text, [])
                 await asyncio.to_thread(self._record, digest_claims.text_sent, chat, period, message_id)
+            await self._pace(chat)
             await self.sender.send_photo(chat, str(path), digest.chart_caption)
         except Retry as exc:
             backoff = min(MAX_BACKOFF, timedelta(minutes=2 ** (claim.attempts - 1)))
@@ -217,4 +235,8 @@ class DigestJob:
         await asyncio.to_thread(self._record, digest_claims.mark_sent, chat, period, self.clock())
         log.info("Ringkasan %s terkirim ke chat %s", period, chat)
         return Outcome(chat, period, "terkirim")
+
+    async def _pace(self, chat: str) -> None:
+        if self.pacer is not None:
+            await self.pacer.wait(chat)
 

@@ -7,11 +7,14 @@
 # restarts and processes, and the outbox delivers it. The messages never name the reporter,
 # and a rahasia complaint's say only its ticket, status and deadline outside the koordinator's
 # private chat, as the group card does.
+# One ReminderJob is one kecamatan's (`kecamatan`; None is the register's own): its complaints,
+# its officers, its Trantib group and leaders, its calendar. `schedule_all` runs every
+# kecamatan's in turn from one JobQueue job.
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,11 +40,13 @@ class Queued:
 
 
 class ReminderJob:
-    def __init__(self, db: Database, rt: Runtime, clock: Callable[[], datetime]) -> None:
+    def __init__(self, db: Database, rt: Runtime, clock: Callable[[], datetime], *,
+                 kecamatan: str | None = None) -> None:
         self.db = db
         self.rt = rt
         self.office = rt.office
         self.clock = clock
+        self.kecamatan = kecamatan
 
     def schedule(self, job_queue: Any) -> None:
         job_queue.run_repeating(self._tick, interval=EVERY.total_seconds(), first=60, name=JOB)
@@ -50,7 +55,7 @@ class ReminderJob:
         try:
             await asyncio.to_thread(self.run_once)
         except Exception:  # the next tick tries again; reminders must not stop the bot
-            log.exception("Pengingat tenggat gagal diproses")
+            log.exception("Pengingat tenggat %s gagal diproses", self.office.name)
 
     def in_office_hours(self, now: datetime) -> bool:
         local = now.astimezone(self.rt.tz)
@@ -67,7 +72,7 @@ class ReminderJob:
         today = now.astimezone(self.rt.tz).date()
         holidays = self.rt.policy.holidays
         queued: list[Queued] = []
-        with self.db.transaction() as s:
+        with self.db.transaction(self.kecamatan) as s:
             ctx = Ctx(self.rt, s, Caller("telegram", "", "", None, "private"), now)
             group = ctx.trantib_group()
             coordinators = [str(o.telegram_id) for o in people.list_officers(s)
@@ -95,5 +100,15 @@ class ReminderJob:
                     outbox.enqueue(s, "telegram", chat, "text", {"text": text, "buttons": []}, now, c.id)
                 queued.append(Queued(c.ticket, item.kind, len(chats)))
         if queued:
-            log.info("Pengingat tenggat: %d diantrekan", len(queued))
+            log.info("Pengingat tenggat %s: %d diantrekan", self.office.name, len(queued))
         return queued
+
+
+def schedule_all(job_queue: Any, jobs: Sequence[ReminderJob]) -> None:
+    """One JobQueue job for every kecamatan's reminders, one kecamatan after another (a failure
+    in one is logged and the next still runs)."""
+    async def tick(context: object) -> None:
+        for job in jobs:
+            await job._tick(context)
+
+    job_queue.run_repeating(tick, interval=EVERY.total_seconds(), first=60, name=JOB)

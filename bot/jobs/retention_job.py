@@ -1,8 +1,11 @@
 # The daily retention run (UU 27/2022): used by the Service's JobQueue job and by
-# `sigap retensi`. Files are deleted only after the purge committed.
+# `sigap retensi`. Files are deleted only after the purge committed. One run is one
+# kecamatan's (`kecamatan`; None is the register's own), with that office's periods;
+# `run_retention_all` runs every kecamatan in turn and reclaims the space once at the end.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -15,27 +18,42 @@ log = logging.getLogger(__name__)
 
 
 def run_retention(db: Database, office: Office, now: datetime, data_dir: Path, *, dry_run: bool = False,
-                  compact: bool = False) -> RetentionReport:
-    with db.transaction() as s:
+                  compact: bool = False, kecamatan: str | None = None, reclaim: bool = True) -> RetentionReport:
+    with db.transaction(kecamatan) as s:
         report = purge(s, office.retention, now, data_dir)
         if dry_run:
             s.rollback()
     if not dry_run and report.files_to_delete:
         delete_files(report.files_to_delete)
-    if not dry_run:
+    if not dry_run and reclaim:
         # The nightly run VACUUMs (no lock); `compact` rewrites the tables (storage/db.py).
         db.reclaim_erased(compact=compact)
     if report.total and not dry_run:
         log.info(
-            "Retensi: %d identitas dihapus, %d isi laporan pelapor terhapus, %d uraian, %d lokasi, %d catatan, "
+            "Retensi %s: %d identitas dihapus, %d isi laporan pelapor terhapus, %d uraian, %d lokasi, %d catatan, "
             "%d foto, %d pesan masuk, %d pesan keluar, %d percakapan, %d tautan survei, %d pekerjaan lain survei, "
             "%d saran survei",
-            report.identities_erased, report.erased_reporters_cases, report.descriptions_erased,
+            office.name, report.identities_erased, report.erased_reporters_cases, report.descriptions_erased,
             report.locations_erased, report.notes_erased, report.photos_removed, report.inbox_cleared,
             report.outbox_cleared, report.dialogs_dropped, report.survey_links_dropped,
             report.survey_occupations_erased, report.survey_suggestions_erased,
         )
     return report
+
+
+def run_retention_all(db: Database, offices: Mapping[str | None, Office], now: datetime,
+                      data_dir: Path) -> dict[str | None, RetentionReport]:
+    """The nightly run for every kecamatan (`{kode or None: Office}`, None the register's own),
+    each in its own transaction, then one VACUUM for all. A kecamatan whose purge fails is
+    logged and the others still run."""
+    reports: dict[str | None, RetentionReport] = {}
+    for kode, office in offices.items():
+        try:
+            reports[kode] = run_retention(db, office, now, data_dir, kecamatan=kode, reclaim=False)
+        except Exception:
+            log.exception("Retensi data %s gagal", office.name)
+    db.reclaim_erased()
+    return reports
 
 
 def describe(report: RetentionReport, *, dry_run: bool) -> str:

@@ -1,0 +1,127 @@
+"""The web dashboard's pages on a large register (issue 15): each page and download as a
+logged-in pimpinan opens it, through the real web app (bot.app.web.build_app with the
+dashboard mounted, as `sigap run` serves it), on registers of N complaints (with their
+status history) and N SKM answers (bench/register.py), on SQLite and PostgreSQL.
+
+Printed per page: median wall time of --repeat requests, the response size, and the peak
+Python allocation of one request (tracemalloc; for the streamed CSV, of the route's chunk
+generator read and dropped, since the test client holds a whole response), which must stay flat as the register grows
+(no page may pull the register into Python: lists are one page in SQL, figures are grouped
+queries, downloads are streamed). The downloads of the SKM workbook are left out above
+100k answers (they are bench/reports.py's `skmx`, minutes at 1M).
+
+    python bench/dashboard.py [--sizes 0,100000,1000000] [--backends sqlite,postgresql] [--repeat 3]
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.dashboard_world
+
+from measure import peak_memory, timed  # bench/measure.py
+from register import NOW, fill  # bench/register.py
+
+from storage import migrate
+from storage.db import Database
+
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PAGES = [
+    ("IKU (tahun, per tanggal)", "/dasbor/iku?tahun=2026&per=2026-11-29"),
+    ("tren IKU 4", "/dasbor/tren?tahun=2026&per=2026-11-29"),
+    ("pengaduan per desa, kategori, peta", "/dasbor/pengaduan"),
+    ("daftar terlambat, hal. 1", "/dasbor/pengaduan/daftar?status=terlambat"),
+    ("daftar semua 2026, hal. 100", "/dasbor/pengaduan/daftar?status=semua&tahun=2026&hal=100"),
+    ("SKM per unsur (tahun)", "/dasbor/skm?periode=2026"),
+    ("SKM sebaran jawaban", "/dasbor/skm/jawaban?periode=2026"),
+    ("rapor publik", "/rapor?tahun=2026"),
+    ("unduh IKU xlsx", "/dasbor/unduh/iku.xlsx?tahun=2026&per=2026-11-29"),
+    ("unduh pengaduan CSV", "/dasbor/unduh/pengaduan.csv"),
+    ("unduh SKM xlsx (tahun)", "/dasbor/unduh/skm.xlsx?periode=2026"),
+]
+SKM_XLSX_MAX = 100_000
+
+
+@contextlib.contextmanager
+def register(backend: str, pg_url: str) -> Iterator[Database]:
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            db = Database(f"sqlite:///{tmp}/sigap.db")
+            try:
+                migrate.upgrade(db)
+                yield db
+            finally:
+                db.dispose()
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from telegram_throughput import postgres_schema
+
+    with postgres_schema(pg_url) as url:
+        if url is None:
+            raise SystemExit("PostgreSQL not reachable")
+        db = Database(url)
+        try:
+            migrate.upgrade(db)
+            yield db
+        finally:
+            db.dispose()
+
+
+def pages(db: Database, size: int, repeat: int) -> Iterator[str]:
+    from bot.dashboard.routes import Dashboard, _csv_chunks
+    from tests.dashboard_world import make_site
+
+    site = make_site(db)
+    site.clock.now = NOW  # the register's "now": Monday 30 November 2026, 07:00 WIB
+    site.login()
+    for name, url in PAGES:
+        if "skm.xlsx" in url and size > SKM_XLSX_MAX:
+            yield f"  {name:<36} skipped above {SKM_XLSX_MAX:,} answers (bench/reports.py --only skmx)"
+            continue
+        get: Callable[[], bytes] = lambda url=url: _get(site, url)  # noqa: E731
+        seconds, body = timed(get, repeat)
+        if url.endswith(".csv"):
+            # The test client holds a whole response in memory; the server streams it. So the
+            # CSV's memory is that of the route's own chunk generator, read and dropped.
+            dashboard = Dashboard(db, site.office, site.settings, site.clock)
+            peak = peak_memory(lambda d=dashboard: sum(len(chunk) for chunk in _csv_chunks(d)))
+        else:
+            peak = peak_memory(get)
+        yield (f"  {name:<36} {seconds * 1000:9.1f} ms   {len(body) / 1024:9.1f} KiB   "
+               f"peak Python memory {peak / 2**20:7.1f} MiB")
+
+
+def _get(site: object, url: str) -> bytes:
+    response = site.client.get(url)  # type: ignore[attr-defined]
+    if response.status_code != 200:
+        raise SystemExit(f"{url}: HTTP {response.status_code}: {response.text[:300]}")
+    return bytes(response.content)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", default="0,100000")
+    ap.add_argument("--backends", default="sqlite,postgresql")
+    ap.add_argument("--repeat", type=int, default=3)
+    a = ap.parse_args()
+    pg_url = os.environ.get("SIGAP_TEST_POSTGRES_URL", PG_DEFAULT)
+    print(f"bench/dashboard.py: sizes {a.sizes}, backends {a.backends}, repeat {a.repeat}; cpus {os.cpu_count()}",
+          flush=True)
+    for backend in a.backends.split(","):
+        for size in (int(x) for x in a.sizes.split(",")):
+            with register(backend, pg_url) as db:
+                filled = fill(db, size)
+                print(f"\n[{backend}, {size:,} complaints + {size:,} answers, filled in {filled.seconds:.0f} s]",
+                      flush=True)
+                for line in pages(db, size, a.repeat):
+                    print(line, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
