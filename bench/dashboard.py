@@ -25,12 +25,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.dashboard_world
 
 from measure import peak_memory, timed  # bench/measure.py
-from register import NOW, fill  # bench/register.py
+from register import NOW, fill, postgres_database  # bench/register.py
 
 from storage import migrate
 from storage.db import Database
 
-PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PAGES = [
     ("IKU (tahun, per tanggal)", "/dasbor/iku?tahun=2026&per=2026-11-29"),
     ("tren IKU 4", "/dasbor/tren?tahun=2026&per=2026-11-29"),
@@ -48,7 +47,7 @@ SKM_XLSX_MAX = 100_000
 
 
 @contextlib.contextmanager
-def register(backend: str, pg_url: str) -> Iterator[Database]:
+def register(backend: str) -> Iterator[Database]:
     if backend == "sqlite":
         with tempfile.TemporaryDirectory() as tmp:
             db = Database(f"sqlite:///{tmp}/sigap.db")
@@ -58,18 +57,8 @@ def register(backend: str, pg_url: str) -> Iterator[Database]:
             finally:
                 db.dispose()
         return
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from telegram_throughput import postgres_schema
-
-    with postgres_schema(pg_url) as url:
-        if url is None:
-            raise SystemExit("PostgreSQL not reachable")
-        db = Database(url)
-        try:
-            migrate.upgrade(db)
-            yield db
-        finally:
-            db.dispose()
+    with postgres_database() as db:
+        yield db
 
 
 def pages(db: Database, size: int, repeat: int) -> Iterator[str]:
@@ -109,12 +98,11 @@ def main() -> int:
     ap.add_argument("--backends", default="sqlite,postgresql")
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
-    pg_url = os.environ.get("SIGAP_TEST_POSTGRES_URL", PG_DEFAULT)
     print(f"bench/dashboard.py: sizes {a.sizes}, backends {a.backends}, repeat {a.repeat}; cpus {os.cpu_count()}",
           flush=True)
     for backend in a.backends.split(","):
         for size in (int(x) for x in a.sizes.split(",")):
-            with register(backend, pg_url) as db:
+            with register(backend) as db:
                 filled = fill(db, size)
                 print(f"\n[{backend}, {size:,} complaints + {size:,} answers, filled in {filled.seconds:.0f} s]",
                       flush=True)

@@ -30,7 +30,6 @@ import argparse
 import os
 import sys
 import tempfile
-import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -38,9 +37,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from measure import peak_memory, timed  # bench/measure.py (the script's own folder)
-from register import NOW, WEEK, WIB, bench_holidays, fill  # noqa: E402  bench/register.py
+from register import NOW, WEEK, WIB, bench_holidays, fill, postgres_database  # noqa: E402  bench/register.py
 from register import sqlite_value as _sqlite_value  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 from bot.config.office import load_office  # noqa: E402
 from bot.reports.digest import build_digest  # noqa: E402
@@ -48,8 +47,6 @@ from kpi.periods import weeks_back  # noqa: E402
 from kpi.workdays import working_days_between  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import Database  # noqa: E402
-
-PG_URL = os.environ.get("SIGAP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def bare_sql(db: Database, hol: Any) -> Any:
@@ -225,20 +222,8 @@ def main() -> int:
                 finally:
                     db.dispose()
         elif backend == "postgresql":
-            schema = "bench_" + uuid.uuid4().hex[:10]
-            admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f"CREATE SCHEMA {schema}"))
-            sep = "&" if "?" in PG_URL else "?"
-            db = Database(f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
-            try:
-                migrate.upgrade(db)
+            with postgres_database() as db:
                 run_backend("PostgreSQL", db, args.size, args.repeat)
-            finally:
-                db.dispose()
-                with admin.connect() as conn:
-                    conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-                admin.dispose()
         else:
             print(f"unknown backend {backend}", file=sys.stderr)
             return 2

@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from measure import peak_memory, timed  # noqa: E402
 from register import fill as fill_register  # noqa: E402  bench/register.py: the register
+from register import postgres_schema  # noqa: E402
 from sqlalchemy import delete  # noqa: E402
 from telegram_throughput import (  # noqa: E402
     TOKEN,
@@ -51,7 +52,6 @@ from telegram_throughput import (  # noqa: E402
     WARMUP,
     burst,
     is_reply_to,
-    postgres_schema,
     round_trips,
 )
 

@@ -11,8 +11,11 @@ days. Bulk inserts: executemany in chunks on SQLite, COPY on PostgreSQL; ANALYZE
 """
 from __future__ import annotations
 
+import contextlib
+import os
 import random
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -24,8 +27,11 @@ import holidays as holidays_lib
 from bot.config.office import load_office
 from kpi.periods import parse_period
 from kpi.workdays import add_working_days
+from storage import migrate
 from storage.db import Database
 
+# Where the PostgreSQL parts of every bench run (a schema of their own, dropped after).
+PG_URL = os.environ.get("SIGAP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 WIB = ZoneInfo("Asia/Jakarta")
 WEEK = parse_period("2026-W48")
 NOW = datetime(2026, 11, 30, 7, 0, tzinfo=WIB)
@@ -229,3 +235,42 @@ def fill(db: Database, size: int, *, current_due: bool = True, kecamatan: str | 
             conn.exec_driver_sql("ANALYZE")
         moves = conn.exec_driver_sql("SELECT count(*) FROM status_history").scalar_one()
     return Filled(t1 - t0, t2 - t1, int(moves))
+
+
+@contextlib.contextmanager
+def postgres_schema(url: str = PG_URL) -> Iterator[str | None]:
+    """The URL of a fresh schema for one run (None when PostgreSQL is not reachable), dropped after."""
+    from sqlalchemy import create_engine, text
+
+    schema = "bench_" + uuid.uuid4().hex[:10]
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+    except Exception as exc:
+        print(f"PostgreSQL not reachable at {url.split('@')[-1]}: {type(exc).__name__}; skipped")
+        admin.dispose()
+        yield None
+        return
+    sep = "&" if "?" in url else "?"
+    try:
+        yield f"{url}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def postgres_database(kecamatan: str | None = None, url: str = PG_URL) -> Iterator[Database]:
+    """A migrated, empty register in a fresh PostgreSQL schema (postgres_schema); exits when
+    PostgreSQL is not reachable."""
+    with postgres_schema(url) as schema_url:
+        if schema_url is None:
+            raise SystemExit("PostgreSQL not reachable")
+        db = Database(schema_url, kecamatan=kecamatan)
+        try:
+            migrate.upgrade(db)
+            yield db
+        finally:
+            db.dispose()

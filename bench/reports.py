@@ -37,7 +37,6 @@ import resource
 import statistics
 import sys
 import tempfile
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -48,17 +47,16 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from measure import peak_memory, timed  # noqa: E402
-from register import NOW, bench_holidays, fill  # noqa: E402  bench/register.py: the register
+from register import NOW, bench_holidays, fill, postgres_database  # noqa: E402  bench/register.py: the register
 from register import sqlite_value as _sqlite_value  # noqa: E402
 from skm_report import peak_rss_growth  # noqa: E402
-from sqlalchemy import create_engine, event, text  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 
 from bot.config.office import load_office  # noqa: E402
 from kpi.periods import Period, quarters_of  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import Database  # noqa: E402
 
-PG_URL = os.environ.get("SIGAP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 WIB = ZoneInfo("Asia/Jakarta")
 YEAR = 2026
 AS_OF = NOW.date()  # 30 November 2026
@@ -94,21 +92,9 @@ def sqlite_register(keep: Path, size: int) -> Iterator[Database]:
 
 @contextmanager
 def postgres_register(size: int) -> Iterator[Database]:
-    schema = "bench_" + uuid.uuid4().hex[:10]
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in PG_URL else "?"
-    db = Database(f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
-    try:
-        migrate.upgrade(db)
-        print(f"  built schema {schema} in {fill(db, size).seconds:.0f} s", flush=True)
+    with postgres_database() as db:
+        print(f"  built the register in {fill(db, size).seconds:.0f} s", flush=True)
         yield db
-    finally:
-        db.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 # ------------------------------------------------------------------------------ bare SQL

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import gc
 import os
 import shlex
@@ -37,8 +36,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -47,6 +44,9 @@ from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
 from bot.emulators.telegram import BotApiEmulator, Outgoing
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/register.py, also when imported
+from register import postgres_schema  # noqa: E402
 
 TOKEN = "999:BENCH"
 USERS = 50
@@ -178,30 +178,6 @@ async def measure(name: str, child_args: list[str], burst_n: int, rounds: int) -
         statistics.quantiles(lat, n=100, method="inclusive")[98],
         cpu_ms,
     )
-
-
-@contextlib.contextmanager
-def postgres_schema(url: str) -> Iterator[str | None]:
-    """A fresh schema for one run (None when PostgreSQL is not reachable), dropped after."""
-    from sqlalchemy import create_engine, text
-
-    schema = "bench_" + uuid.uuid4().hex[:10]
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-    except Exception as exc:
-        print(f"PostgreSQL not reachable at {url.split('@')[-1]}: {type(exc).__name__}; skipped")
-        admin.dispose()
-        yield None
-        return
-    sep = "&" if "?" in url else "?"
-    try:
-        yield f"{url}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def line(r: Result) -> str:

@@ -34,9 +34,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -45,9 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from digest import bare_sql as bare_digest  # noqa: E402  bench/digest.py
 from measure import timed  # noqa: E402
-from register import NOW, WEEK, bench_holidays, fill  # noqa: E402  bench/register.py
+from register import NOW, WEEK, bench_holidays, fill, postgres_database  # noqa: E402  bench/register.py
 from reports import AS_OF, YEAR, bare_iku4, bare_skm  # noqa: E402  bench/reports.py
-from sqlalchemy import create_engine, text  # noqa: E402
 
 from bot.config.office import DEFAULT_OFFICE_FILE, Office, load_offices  # noqa: E402
 from bot.jobs.pacing import GROUP_LIMIT, ChatPacer  # noqa: E402
@@ -58,7 +54,6 @@ from kpi.periods import Period, quarters_of  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import Database  # noqa: E402
 
-PG_URL = os.environ.get("SIGAP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 LEADERS = "-1009000000001"  # the one leadership group every kecamatan's digest goes to
 
 
@@ -231,24 +226,6 @@ def run_backend(name: str, db: Database, offices: dict[str, Office], size: int, 
           f"{span:.0f} s, at most {worst} in any 60 s (Telegram: {GROUP_LIMIT} a minute per group)")
 
 
-@contextmanager
-def postgres_register(kode: str) -> Iterator[Database]:
-    schema = "bench_" + uuid.uuid4().hex[:10]
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in PG_URL else "?"
-    db = Database(f"{PG_URL}{sep}options=-csearch_path%3D{schema}", kecamatan=kode)
-    try:
-        migrate.upgrade(db)
-        yield db
-    finally:
-        db.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--size", type=int, default=31_000, help="complaints (and SKM answers) in all")
@@ -270,7 +247,7 @@ def main() -> int:
         first = next(iter(offices))
         for backend in args.backends.split(","):
             if backend == "postgresql":
-                with postgres_register(first) as db:
+                with postgres_database(first) as db:
                     run_backend("PostgreSQL", db, offices, args.size, args.repeat, args.measure or len(offices))
             elif backend == "sqlite":
                 db = Database(f"sqlite:///{tmp}/bench.db", kecamatan=first)
