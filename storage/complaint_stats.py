@@ -133,6 +133,22 @@ def _last_before(column: Any, cutoff: datetime) -> Any:
     )
 
 
+def changed_since_of(ident: Any, cutoff: Any) -> Any:
+    """_changed_since for the complaint whose id is `ident` (a column of a subquery)."""
+    return exists().where(StatusChange.complaint_id == ident, StatusChange.at >= cutoff)
+
+
+def last_before_of(column: Any, ident: Any, cutoff: Any) -> Any:
+    """_last_before for the complaint whose id is `ident` (a column of a subquery)."""
+    return (
+        select(column)
+        .where(StatusChange.complaint_id == ident, StatusChange.at < cutoff)
+        .order_by(StatusChange.at.desc(), StatusChange.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 def status_at(cutoff: datetime | None) -> Any:
     """SQL for a complaint's status as of `cutoff` (None: today's status).
 
@@ -146,28 +162,6 @@ def status_at(cutoff: datetime | None) -> Any:
     changed_since = _changed_since(cutoff)
     last = _last_before(StatusChange.to_status, cutoff)
     return case((changed_since, func.coalesce(last, DITERIMA)), else_=Complaint.status)
-
-
-def recorded_on_time(cutoff: datetime | None) -> Any:
-    """SQL: the on_time of a complaint's last change before `cutoff`, for the complaints
-    changed since (NULL for the others, and where nothing was recorded)."""
-    if cutoff is None:
-        return null()
-    changed_since = _changed_since(cutoff)
-    last = _last_before(StatusChange.on_time, cutoff)
-    return case((changed_since, last), else_=null())
-
-
-def entered_at(cutoff: datetime | None) -> Any:
-    """SQL for when a complaint entered its status as of `cutoff`, for resolution times:
-    resolved_at (selesai) or closed_at (the other closed outcomes) when nothing changed since
-    the cut-off, else the time of its last change before it."""
-    today = func.coalesce(Complaint.resolved_at, Complaint.closed_at)
-    if cutoff is None:
-        return today
-    changed_since = _changed_since(cutoff)
-    last = _last_before(StatusChange.at, cutoff)
-    return case((changed_since, last), else_=today)
 
 
 def _long_range(session: Session, column: Any, start: datetime, end: datetime) -> Any:
@@ -196,7 +190,7 @@ class Cohort:
     carry_from: datetime | None = None
 
 
-def _cohort_where(session: Session, c: Cohort) -> Any:
+def cohort_where(session: Session, c: Cohort) -> Any:
     received = _long_range(session, Complaint.received_at, c.start, c.end)
     if c.carry_from is None:
         return received
@@ -204,28 +198,57 @@ def _cohort_where(session: Session, c: Cohort) -> Any:
     return or_(received, carried)
 
 
-def cohort_table(session: Session, c: Cohort, *extra: Any, status: Any = None, on_time: Any = None,
-                 where: Any = None) -> Any:
+_COHORT_COLUMNS = (Complaint.verified_at, Complaint.verify_due, Complaint.followed_up_at,
+                   Complaint.resolved_at, Complaint.followup_due, Complaint.resolve_due)
+
+
+def cohort_table(session: Session, c: Cohort, *extra: Any, where: Any = None, entered: bool = False) -> Any:
     """The cohort as a subquery: one row per complaint with its status as of the cut-off
     (column s), the on_time recorded by then (column ot) and the columns the counts need;
-    the aggregate reads it once per row. `status` and `on_time` replace the two for a
-    cohort whose rows have cut-offs of their own (resolution_by_quarter)."""
+    the aggregate reads it once per row. entered: also when it entered that status, for
+    resolution times (column done): resolved_at (selesai) or closed_at (the other closed
+    outcomes) when nothing changed since the cut-off, else the time of its last change
+    before it."""
+    condition = where if where is not None else cohort_where(session, c)
+    if c.cutoff is not None:
+        return _cohort_as_of(c.cutoff, condition, extra, entered)
+    # Today's statuses: no history to read.
+    done = [func.coalesce(Complaint.resolved_at, Complaint.closed_at).label("done")] if entered else []
     return (
-        select(
-            Complaint.id,
-            (status if status is not None else status_at(c.cutoff)).label("s"),
-            Complaint.verified_at, Complaint.verify_due, Complaint.followed_up_at,
-            Complaint.resolved_at, Complaint.followup_due, Complaint.resolve_due,
-            (on_time if on_time is not None else recorded_on_time(c.cutoff)).label("ot"),
-            *extra,
-        )
-        .where(where if where is not None else _cohort_where(session, c))
+        select(Complaint.id, Complaint.status.label("s"), *_COHORT_COLUMNS, null().label("ot"), *extra, *done)
+        .where(condition)
         # OFFSET 0 keeps the planners (PostgreSQL and SQLite alike) from flattening the
         # subquery into the aggregate, which would copy the status CASE, with its history
         # subplans, into every SUM: measured 10 subplans per statement instead of 2.
         .offset(0)
         .subquery("cohort")
     )
+
+
+def _cohort_as_of(cutoff: datetime, condition: Any, extra: Sequence[Any], entered: bool) -> Any:
+    """cohort_table for one cut-off, in two fenced layers: the "changed since the cut-off"
+    look-up runs once per complaint in the inner one, and the status and the on_time read it
+    there, instead of one EXISTS each (the status_at and recorded_on_time forms): half the
+    history seeks per row (bench/reports.py, IKU 4 by desa)."""
+    if cutoff.tzinfo is None:
+        raise ValueError("Batas waktu harus memiliki zona waktu (aware datetime)")
+    inner = (
+        select(Complaint.id, Complaint.status, *_COHORT_COLUMNS, *extra,
+               func.coalesce(Complaint.resolved_at, Complaint.closed_at).label("entered_today"),
+               _changed_since(cutoff).label("changed"))
+        .where(condition)
+        .offset(0)
+        .subquery("changed")
+    )
+    ch = inner.c.changed
+    status = case((ch, func.coalesce(last_before_of(StatusChange.to_status, inner.c.id, cutoff), DITERIMA)),
+                  else_=inner.c.status)
+    on_time = case((ch, last_before_of(StatusChange.on_time, inner.c.id, cutoff)), else_=null())
+    passed = [col for col in inner.c if col.key not in ("id", "status", "changed", "entered_today")]
+    done = ([case((ch, last_before_of(StatusChange.at, inner.c.id, cutoff)), else_=inner.c.entered_today)
+             .label("done")] if entered else [])
+    return (select(inner.c.id, status.label("s"), on_time.label("ot"), *passed, *done)
+            .offset(0).subquery("cohort"))
 
 
 def prepare(session: Session) -> None:
@@ -265,16 +288,18 @@ def within_standard_sql(session: Session, t: Any, tz: ZoneInfo) -> Any:
     )
 
 
-def count_columns(session: Session, t: Any, tz: ZoneInfo, definition: str) -> list[Any]:
+def count_columns(session: Session, t: Any, tz: ZoneInfo, definition: str, prefix: str = "") -> list[Any]:
+    """The IKU 4 counts over a cohort table's s and ot, labelled prefix + the field names of
+    ResolutionCounts (a prefix per pair when one statement counts two cut-offs)."""
     s = t.c.s
     literal = check_definition(definition) == "keputusan"
 
     def total(condition: Any, name: str) -> Any:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0).cast(Integer).label(name)
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0).cast(Integer).label(prefix + name)
 
     none = t.c.id.is_(None)  # never true: the decree's formula leaves nothing out
     return [
-        func.count(t.c.id).label("received"),
+        func.count(t.c.id).label(prefix + "received"),
         total(none if literal else s == DUPLIKAT, "excluded_duplicate"),
         total(none if literal else s == DITERUSKAN, "excluded_forwarded"),
         total(s.in_(resolved_statuses(definition)), "resolved"),
@@ -282,13 +307,16 @@ def count_columns(session: Session, t: Any, tz: ZoneInfo, definition: str) -> li
     ]
 
 
-def counts_of(row: Any) -> ResolutionCounts:
+def counts_of(row: Any, prefix: str = "") -> ResolutionCounts:
+    def get(name: str) -> int:
+        return int(getattr(row, prefix + name) or 0)
+
     return ResolutionCounts(
-        received=int(row.received or 0),
-        excluded_duplicate=int(row.excluded_duplicate or 0),
-        excluded_forwarded=int(row.excluded_forwarded or 0),
-        resolved=int(row.resolved or 0),
-        within_standard=int(row.within_standard or 0),
+        received=get("received"),
+        excluded_duplicate=get("excluded_duplicate"),
+        excluded_forwarded=get("excluded_forwarded"),
+        resolved=get("resolved"),
+        within_standard=get("within_standard"),
     )
 
 
@@ -317,40 +345,15 @@ def resolution_by_quarter(session: Session, year: int, tz: ZoneInfo, *, as_of: d
                           carry_over: str = DEFAULT_CARRY_OVER) -> dict[int, ResolutionCounts]:
     """IKU 4 counts per triwulan of `year` (local quarters), each as of its own last moment
     (or `as_of`, if earlier); a quarter not started by `as_of` counts nothing. One grouped
-    query: each row's status is read as of its own quarter's cut-off."""
+    query (storage.iku4_year): each row's status is read as of its own quarter's cut-off, so a
+    later reopening and on-time resolution is Q2's history and does not change Q1's figure
+    afterwards (tests/test_iku4_quarter_on_time.py)."""
+    from storage.iku4_year import year_breakdown  # it builds on this module
+
     q = quarters_of(year)
     limit = q[3].end(tz) if as_of is None else min(as_of, q[3].end(tz))
-    out = {i: ResolutionCounts(0, 0, 0, 0, 0) for i in range(1, 5)}
-    if limit <= q[0].start(tz):
-        return out
-    received = Complaint.received_at
-    quarter = case(
-        (received < q[1].start(tz), 1),
-        (received < q[2].start(tz), 2),
-        (received < q[3].start(tz), 3),
-        else_=4,
-    )
-    # Status and the recorded on_time both as of the row's quarter's end: a later reopening
-    # and on-time resolution is Q2's history and must not make Q1's figure change afterwards
-    # (tests/test_iku4_quarter_on_time.py).
-    status = case(
-        *[(quarter == i + 1, status_at(min(q[i].end(tz), limit))) for i in range(3)],
-        else_=status_at(limit),
-    )
-    on_time = case(
-        *[(quarter == i + 1, recorded_on_time(min(q[i].end(tz), limit))) for i in range(3)],
-        else_=recorded_on_time(limit),
-    )
     carry_from = q[0].start(tz) if carry_over == "bawa_sisa" else None
-    cohort = Cohort(q[0].start(tz), limit, limit, carry_from)
-    prepare(session)
-    t = cohort_table(session, cohort, quarter.label("q"), status=status, on_time=on_time)
-    rows = session.execute(
-        select(t.c.q, *count_columns(session, t, tz, definition)).group_by(t.c.q)
-    ).all()
-    for row in rows:
-        out[int(row.q)] = counts_of(row)
-    return out
+    return year_breakdown(session, year, tz, Cohort(q[0].start(tz), limit, limit, carry_from), definition).by_quarter
 
 
 def cohort_of(start: datetime, end: datetime, cutoff: datetime | None = None,

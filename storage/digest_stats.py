@@ -151,9 +151,7 @@ def resolution_figures(
     # was entered); the counts are the sums over the groups, the histogram the groups'
     # resolved complaints with a recorded time.
     complaint_stats.prepare(session)
-    t = complaint_stats.cohort_table(
-        session, cohort, Complaint.received_at, complaint_stats.entered_at(cohort.cutoff).label("done")
-    )
+    t = complaint_stats.cohort_table(session, cohort, Complaint.received_at, entered=True)
     day_received = _local_date(session, t.c.received_at, tz, cohort.start, cohort.end)
     day_done = _local_date(session, t.c.done, tz, cohort.start, cohort.end)
     rows = session.execute(

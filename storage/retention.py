@@ -7,7 +7,8 @@
 # rolled-back purge never leaves rows pointing at deleted files. Descriptions, locations,
 # notes and photos of closed complaints have their own periods (storage/erasure.py says
 # what each erasure keeps for the statistics); a complaint of an erased reporter loses
-# them as soon as it is closed.
+# them as soon as it is closed. The shared channel plumbing (purge_shared) is purged once per
+# run for the whole register, not once per kecamatan.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from storage import erasure, skm
 from storage.lifecycle import OPEN_STATUSES
 from storage.models import (
+    ChatKecamatan,
     Complaint,
     DialogState,
     InboxItem,
@@ -57,6 +59,7 @@ class RetentionReport:
     inbox_cleared: int = 0
     outbox_cleared: int = 0
     dialogs_dropped: int = 0
+    kecamatan_picks_dropped: int = 0  # residents' remembered kecamatan (chat_kecamatan)
     survey_links_dropped: int = 0
     survey_occupations_erased: int = 0  # "Lainnya" occupation texts of survey answers
     survey_suggestions_erased: int = 0  # "kritik dan saran" texts of survey answers
@@ -72,7 +75,8 @@ class RetentionReport:
     def total(self) -> int:
         return (
             self.identities_erased + self.photos_removed + self.inbox_cleared
-            + self.outbox_cleared + self.dialogs_dropped + self.survey_links_dropped
+            + self.outbox_cleared + self.dialogs_dropped + self.kecamatan_picks_dropped
+            + self.survey_links_dropped
             + self.survey_occupations_erased + self.survey_suggestions_erased
             + self.descriptions_erased + self.locations_erased + self.notes_erased
             + self.erased_reporters_cases
@@ -83,8 +87,10 @@ def _count(result: object) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def purge(session: Session, policy: RetentionPolicy, now: datetime, data_dir: Path) -> RetentionReport:
-    """Erase what is past its period, in the caller's transaction. Delete
+def purge(session: Session, policy: RetentionPolicy, now: datetime, data_dir: Path, *,
+          shared: bool = True) -> RetentionReport:
+    """Erase what is past its period, in the caller's transaction: the session's kecamatan's
+    own rows and, with `shared`, the shared channel plumbing (purge_shared). Delete
     `report.files_to_delete` after committing."""
     report = RetentionReport()
 
@@ -164,6 +170,23 @@ def purge(session: Session, policy: RetentionPolicy, now: datetime, data_dir: Pa
         files.extend(p for p in sorted(paths) if p not in still_used)
     report.files_to_delete = [_resolve(data_dir, path) for path in files]
 
+    cutoff = now - timedelta(days=policy.survey_link_days)
+    report.survey_links_dropped = skm.forget_respondents(session, cutoff)
+    report.survey_occupations_erased = skm.forget_occupation_texts(session, cutoff)
+    report.survey_suggestions_erased = skm.forget_suggestions(
+        session, now - timedelta(days=policy.survey_suggestion_days)
+    )
+    if shared:
+        purge_shared(session, policy, now, report)
+    return report
+
+
+def purge_shared(session: Session, policy: RetentionPolicy, now: datetime, report: RetentionReport) -> None:
+    """The tables no kecamatan owns (inbox, outbox, dialog states, residents' kecamatan picks),
+    counted into `report`. Once per run for the whole register, with ONE office's periods
+    (bot/jobs/retention_job.py: the default office's): run per kecamatan, the shortest period
+    of any kecamatan would win for all, and each would count the same rows again.
+    The conditions that ask who a chat belongs to read every kecamatan (across_kecamatan)."""
     # Raw updates carry names, user ids and message text; once handled they are not needed.
     cutoff = now - timedelta(days=policy.inbox_days)
     report.inbox_cleared = _count(
@@ -218,13 +241,32 @@ def purge(session: Session, policy: RetentionPolicy, now: datetime, data_dir: Pa
             delete(DialogState).where(DialogState.updated_at < cutoff).execution_options(synchronize_session=False)
         )
     )
-    cutoff = now - timedelta(days=policy.survey_link_days)
-    report.survey_links_dropped = skm.forget_respondents(session, cutoff)
-    report.survey_occupations_erased = skm.forget_occupation_texts(session, cutoff)
-    report.survey_suggestions_erased = skm.forget_suggestions(
-        session, now - timedelta(days=policy.survey_suggestion_days)
+    # A resident's kecamatan pick names their chat account: personal data, kept only while
+    # it saves asking again. Its period is dialog_days: like a dialog state it is channel
+    # plumbing (domain.md 5: collect only what the purpose needs), and losing it costs one
+    # question, or none when their Person row names one kecamatan (bot/dialogs/kecamatan.py
+    # takes it from there). "No inbound" is: picked before the cutoff, no dialog step since
+    # (a dialog state of any chat of theirs updated after it), no Person of theirs in any
+    # kecamatan written to since; a pick whose Person has an open complaint stays, so the
+    # resident's next message about it lands in its kecamatan.
+    pick = ChatKecamatan
+    open_case = exists().where(Complaint.reporter_id == Person.id, Complaint.status.in_(OPEN_STATUSES))
+    still_theirs = exists().where(
+        Person.channel == pick.channel, Person.channel_user_id == pick.user_id,
+        or_(Person.last_inbound_at >= cutoff, open_case),
     )
-    return report
+    stepped = exists().where(
+        DialogState.channel == pick.channel, DialogState.user_id == pick.user_id, DialogState.updated_at >= cutoff,
+    )
+    report.kecamatan_picks_dropped = _count(
+        session.execute(
+            across_kecamatan(
+                delete(pick)
+                .where(pick.chosen_at < cutoff, ~still_theirs, ~stepped)
+                .execution_options(synchronize_session=False)
+            )
+        )
+    )
 
 
 def _closed(session: Session, *where: ColumnElement[bool]) -> list[tuple[int, str]]:

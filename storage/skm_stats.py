@@ -119,6 +119,25 @@ def unsur_totals_by_service(session: Session, first_day: date, last_day: date) -
     return {row[0]: _totals(row, 1) for row in session.execute(stmt)}
 
 
+def unsur_totals_by_quarter(session: Session, year: int, last_day: date) -> dict[int, UnsurTotals]:
+    """The same per triwulan of `year` for the answers dated 1 January .. last_day: one
+    GROUP BY over the year's range, where a query per triwulan and one for the year read it
+    twice (IKU 2 needs both; the year's totals are these added up, add_totals). Triwulan
+    without answers are absent."""
+    quarter = case(
+        (SkmResponse.tanggal < date(year, 4, 1), 1),
+        (SkmResponse.tanggal < date(year, 7, 1), 2),
+        (SkmResponse.tanggal < date(year, 10, 1), 3),
+        else_=4,
+    ).label("q")
+    stmt = (
+        select(quarter, *_aggregate_columns())
+        .where(*_where(date(year, 1, 1), min(last_day, date(year, 12, 31)), None))
+        .group_by(quarter)
+    )
+    return {int(row[0]): _totals(row, 1) for row in session.execute(stmt)}
+
+
 def add_totals(parts: Iterable[UnsurTotals]) -> UnsurTotals:
     """The totals of disjoint groups (e.g. the services) added up: exact integer sums."""
     respondents = 0

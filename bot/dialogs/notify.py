@@ -68,8 +68,12 @@ def notice_text(complaint: Complaint, change: StatusChange) -> str:
 
 def feedback_buttons(ctx: Ctx, complaint: Complaint) -> list[tuple[str, str | None, str | None]]:
     """ "Apakah masalah Anda sudah terselesaikan?": signed, so they stay valid (in the
-    notice and in /status) until answered; typing "ya"/"belum" works too (router)."""
+    notice and in /status) until answered; typing "ya"/"belum" works too (router).
+    A bot of several kecamatan adds the complaint's kode (f:<id>:ya:35.09.25, under 40 of
+    Telegram's 64 bytes), so a press after the resident switched kecamatan (/kecamatan) is
+    answered in the complaint's kecamatan (resident.feedback), not refused."""
+    where = f":{complaint.kecamatan or ctx.kecamatan}" if ctx.rt.several else ""
     return [
-        ("Ya, sudah", ctx.rt.signed(f"f:{complaint.id}:ya"), None),
-        ("Belum", ctx.rt.signed(f"f:{complaint.id}:belum"), None),
+        ("Ya, sudah", ctx.rt.signed(f"f:{complaint.id}:ya{where}"), None),
+        ("Belum", ctx.rt.signed(f"f:{complaint.id}:belum{where}"), None),
     ]

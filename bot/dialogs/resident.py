@@ -99,9 +99,27 @@ def awaiting_feedback(ctx: Ctx) -> Any:
 
 
 def feedback(ctx: Ctx, body: str) -> None:
-    """body is the verified 'f:<id>:<ya|belum>'."""
-    _, cid, answer = body.split(":")
-    complaint = reg.by_id(ctx.session, int(cid), lock=True)
+    """body is the verified 'f:<id>:<ya|belum>[:<kode>]'. A kode other than the step's (the
+    resident switched kecamatan since) is answered in that kecamatan, the session scoped to
+    it; a button from before there was a kode, in the step's, as it always was."""
+    _, cid, answer, *where = body.split(":")
+    kode = where[0] if where else ctx.kecamatan
+    office = ctx.rt.offices.get(kode)
+    if kode != ctx.kecamatan and office is not None:
+        with kecamatan.visiting(ctx, office) as there:
+            # Only a resident already known there can be its reporter: a stranger's press
+            # must not leave a Person behind in a kecamatan they never wrote to.
+            if people.find_person(there.session, there.caller.channel, there.caller.user_id) is None:
+                there.toast = "Tombol ini bukan untuk Anda."
+            else:
+                _feedback(there, int(cid), answer)
+        ctx.toast = there.toast if there.toast is not None else ctx.toast
+        return
+    _feedback(ctx, int(cid), answer)
+
+
+def _feedback(ctx: Ctx, cid: int, answer: str) -> None:
+    complaint = reg.by_id(ctx.session, cid, lock=True)
     if complaint is None or complaint.reporter_id != ctx.person.id:
         ctx.toast = "Tombol ini bukan untuk Anda."
         return

@@ -7,6 +7,9 @@
 # restarts and processes, and the outbox delivers it. The messages never name the reporter,
 # and a rahasia complaint's say only its ticket, status and deadline outside the koordinator's
 # private chat, as the group card does.
+# The reminders one run owes one chat are joined into as few messages as fit under Telegram's
+# 4096 characters (a group takes 20 messages a minute); one reminder alone keeps its own
+# message, which names its complaint.
 # One ReminderJob is one kecamatan's (`kecamatan`; None is the register's own): its complaints,
 # its officers, its Trantib group and leaders, its calendar. `schedule_all` runs every
 # kecamatan's in turn from one JobQueue job.
@@ -19,6 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from markupsafe import Markup
+
 from bot.cards import DEADLINE_NAMES
 from bot.dialogs.context import Ctx, Runtime
 from bot.dialogs.types import Caller
@@ -30,6 +35,9 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 JOB = "pengingat-tenggat"
 EVERY = timedelta(minutes=15)
+TELEGRAM_TEXT_LIMIT = 4096
+HEADER_ROOM = 200  # pengingat_gabungan.j2's header line, with its numbers
+SEPARATOR = "\n\n"  # between two reminders of a joined message (pengingat_gabungan.j2)
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,10 @@ class ReminderJob:
             leaders = [str(c) for c in dict.fromkeys(self.office.leadership_chats)]
             targets = {reminders.BESOK: [group] if group else [], reminders.TERLAMBAT: coordinators,
                        reminders.ESKALASI: leaders}
+            # What each chat is told this run, in the order owed() gives (most urgent first):
+            # every claim is made here, and the messages are queued after, joined per chat, in
+            # the same transaction, so a crash loses neither and a rerun sends neither again.
+            per_chat: dict[str, list[tuple[str, int]]] = {}
             for item in reminders.owed(s, today, holidays, self.office.escalation_days):
                 chats = targets[item.kind]
                 if not chats:
@@ -97,11 +109,49 @@ class ReminderJob:
                     hari=working_days_between(item.due_on, today, holidays),
                 )
                 for chat in chats:
-                    outbox.enqueue(s, "telegram", chat, "text", {"text": text, "buttons": []}, now, c.id)
+                    per_chat.setdefault(chat, []).append((text, c.id))
                 queued.append(Queued(c.ticket, item.kind, len(chats)))
+            for chat, entries in per_chat.items():
+                if len(entries) == 1:
+                    text, complaint_id = entries[0]
+                    outbox.enqueue(s, "telegram", chat, "text", {"text": text, "buttons": []}, now, complaint_id)
+                    continue
+                # A joined message is about several complaints, so it names none of them.
+                for text in joined([t for t, _ in entries]):
+                    outbox.enqueue(s, "telegram", chat, "text", {"text": text, "buttons": []}, now, None)
         if queued:
             log.info("Pengingat tenggat %s: %d diantrekan", self.office.name, len(queued))
         return queued
+
+
+def _telegram_length(text: str) -> int:
+    # Telegram counts UTF-16 code units (an emoji is two), after the HTML tags are parsed
+    # away; counting the tags too keeps a message safely under the limit.
+    return len(text.encode("utf-16-le")) // 2
+
+
+def joined(texts: Sequence[str], limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
+    """Reminders for one chat as few messages as fit under `limit`: each lists whole
+    reminders (one is never split over two messages), under a header naming how many and
+    which part. 40 at once as 40 messages would pass a group's 20 messages a minute."""
+    if not texts:
+        return []
+    room = limit - HEADER_ROOM
+    parts: list[list[str]] = [[]]
+    size = 0
+    for text in texts:
+        cost = _telegram_length(text) + len(SEPARATOR)
+        if parts[-1] and size + cost > room:
+            parts.append([])
+            size = 0
+        parts[-1].append(text)
+        size += cost
+    total = len(texts)
+    return [
+        render("pengingat_gabungan", jumlah=total, bagian=n, bagian_total=len(parts),
+               isi=[Markup(t) for t in part])  # each already rendered, escaped, by pengingat.j2
+        for n, part in enumerate(parts, start=1)
+    ]
 
 
 def schedule_all(job_queue: Any, jobs: Sequence[ReminderJob]) -> None:

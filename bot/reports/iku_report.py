@@ -37,7 +37,7 @@ from kpi.periods import Period, quarters_of
 from kpi.resolution import ResolutionCounts, resolution_rate, within_standard_share
 from kpi.rounding import round_half_up, to_decimal
 from kpi.sakip import sakip_grade
-from storage import complaint_stats, iku, iku_frozen, skm_stats
+from storage import complaint_stats, iku, iku4_year, iku_frozen, skm_stats
 from storage.complaint_stats import ExcludedComplaint
 from storage.iku import RegisterError
 from storage.models import ProgramIndicator
@@ -107,38 +107,36 @@ def _documents(session: Session, office: Office, year: int, started: list[int], 
     })
 
 
-def _ikm_between(session: Session, office: Office, first: date, last: date,
-                 ) -> tuple[int, IkmResult | None, skm_stats.UnsurTotals]:
-    """Respondents and IKM of the answers dated first..last (SkmResponse.tanggal), and the
-    per-unsur totals they come from (a kabupaten pools those)."""
-    totals = skm_stats.unsur_totals(session, first, last)
+def _ikm_of(office: Office, totals: skm_stats.UnsurTotals) -> IkmResult | None:
     try:
-        result = compute_ikm(totals.sums, totals.counts, weight_from_setting(office.skm_weight))
+        return compute_ikm(totals.sums, totals.counts, weight_from_setting(office.skm_weight))
     except NoResponsesError:
-        result = None
-    return totals.respondents, result, totals
+        return None
 
 
 def _skm(session: Session, office: Office, year: int, started: list[int], tz: ZoneInfo,
          as_of: date, year_only: bool = False) -> _Realisation:
-    # Answers count by their survey date, within the period and not after the as-of date.
+    # Answers count by their survey date (SkmResponse.tanggal), within the period and not
+    # after the as-of date. One grouped read per triwulan gives both the triwulan and the
+    # year: the year's IKM pools the year's answers (their totals added up), it is not a
+    # mean of quarterly indices.
     quarters: dict[int, Fraction | None] = dict.fromkeys(range(1, 5))
     respondents: dict[str, int] = {}
-    for q in ([] if year_only else started):
-        period = Period("quarter", year, q)
-        n, result, _ = _ikm_between(session, office, period.first_day(), min(period.last_day(), as_of))
-        respondents[_qkey(q)] = n
-        quarters[q] = Fraction(result.konversi) if result else None
     ytd: Fraction | None = None
     mutu = kinerja = None
     unsur_ytd: dict[str, dict[str, int]] | None = None
     if started:
-        # The year's IKM pools the year's responses; it is not a mean of quarterly indices.
-        year_period = Period("year", year)
-        n, result, totals = _ikm_between(session, office, year_period.first_day(),
-                                         min(year_period.last_day(), as_of))
-        respondents["ytd"] = n
+        by_q = skm_stats.unsur_totals_by_quarter(session, year, as_of)
+        none = skm_stats.add_totals([])
+        for q in ([] if year_only else started):
+            part = by_q.get(q, none)
+            respondents[_qkey(q)] = part.respondents
+            result = _ikm_of(office, part)
+            quarters[q] = Fraction(result.konversi) if result else None
+        totals = skm_stats.add_totals(by_q.values())
+        respondents["ytd"] = totals.respondents
         unsur_ytd = {"sums": dict(totals.sums), "counts": dict(totals.counts)}
+        result = _ikm_of(office, totals)
         if result is not None:
             ytd = Fraction(result.konversi)
             mutu, kinerja = result.mutu, result.kinerja
@@ -216,13 +214,14 @@ def _complaints(session: Session, office: Office, year: int, started: list[int],
         total = ytd if ytd is not None else complaint_stats.cohort_counts(session, cohort, tz, definition)
         detail.update(counts=total, numerators={"ytd": total.resolved}, denominators={"ytd": total.counted})
         return _Realisation(quarters, _pct(resolution_rate(total)), detail)
-    by_q = complaint_stats.resolution_by_quarter(session, year, tz, as_of=cohort.cutoff, definition=definition,
-                                                 carry_over=office.iku4_carry_over)
+    # One pass gives the triwulan, the year and its channel and desa breakdowns. The year to
+    # date is its own cut-off's count (a complaint received in Q1 and resolved in Q2 is
+    # unresolved in Q1 and resolved in the year), not the sum of quarters.
+    breakdown = iku4_year.year_breakdown(session, year, tz, cohort, definition)
+    by_q = breakdown.by_quarter
     for q in started:
         quarters[q] = _pct(resolution_rate(by_q[q]))
-    # The year to date is its own cohort as of the as-of date (a complaint received in Q1 and
-    # resolved in Q2 is unresolved in Q1 and resolved in the year), not the sum of quarters.
-    total = complaint_stats.cohort_counts(session, cohort, tz, definition)
+    total = breakdown.total
     share = within_standard_share(total)
     same = (cohort.start, cohort.end)
     as_of_kw: dict[str, Any] = {"cutoff": cohort.cutoff, "definition": definition, "carry_from": cohort.carry_from}
@@ -234,8 +233,8 @@ def _complaints(session: Session, office: Office, year: int, started: list[int],
         within_standard_pct=None if share is None else to_decimal(share * 100),
         excluded=complaint_stats.excluded_complaints(session, *same, limit=EXCLUDED_LIST_LIMIT, **as_of_kw),
         excluded_total=total.excluded_duplicate + total.excluded_forwarded,
-        by_channel=complaint_stats.resolution_by(session, *same, tz, "channel", **as_of_kw),
-        by_desa=complaint_stats.resolution_by(session, *same, tz, "desa", **as_of_kw),
+        by_channel=breakdown.by_channel,
+        by_desa=breakdown.by_desa,
     )
     return _Realisation(quarters, _pct(resolution_rate(total)), detail)
 
