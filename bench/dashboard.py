@@ -30,12 +30,17 @@ from register import NOW, fill, postgres_database  # bench/register.py
 from storage import migrate
 from storage.db import Database
 
+WALK = "hal100:"
 PAGES = [
     ("IKU (tahun, per tanggal)", "/dasbor/iku?tahun=2026&per=2026-11-29"),
     ("tren IKU 4", "/dasbor/tren?tahun=2026&per=2026-11-29"),
     ("pengaduan per desa, kategori, peta", "/dasbor/pengaduan"),
     ("daftar terlambat, hal. 1", "/dasbor/pengaduan/daftar?status=terlambat"),
-    ("daftar semua 2026, hal. 100", "/dasbor/pengaduan/daftar?status=semua&tahun=2026&hal=100"),
+    ("daftar semua 2026, hal. 1", "/dasbor/pengaduan/daftar?status=semua&tahun=2026"),
+    # Page 100 by its Berikutnya link (keyset paging: the link carries the last row's key);
+    # the 99 pages before it are followed once, untimed, to get that link.
+    ("daftar semua 2026, hal. 100", f"{WALK}/dasbor/pengaduan/daftar?status=semua&tahun=2026"),
+    ("daftar semua, hal. 100", f"{WALK}/dasbor/pengaduan/daftar?status=semua"),
     ("SKM per unsur (tahun)", "/dasbor/skm?periode=2026"),
     ("SKM sebaran jawaban", "/dasbor/skm/jawaban?periode=2026"),
     ("rapor publik", "/rapor?tahun=2026"),
@@ -72,6 +77,8 @@ def pages(db: Database, size: int, repeat: int) -> Iterator[str]:
         if "skm.xlsx" in url and size > SKM_XLSX_MAX:
             yield f"  {name:<36} skipped above {SKM_XLSX_MAX:,} answers (bench/reports.py --only skmx)"
             continue
+        if url.startswith(WALK):
+            url = _page_100(site, url.removeprefix(WALK))
         get: Callable[[], bytes] = lambda url=url: _get(site, url)  # noqa: E731
         seconds, body = timed(get, repeat)
         if url.endswith(".csv"):
@@ -83,6 +90,18 @@ def pages(db: Database, size: int, repeat: int) -> Iterator[str]:
             peak = peak_memory(get)
         yield (f"  {name:<36} {seconds * 1000:9.1f} ms   {len(body) / 1024:9.1f} KiB   "
                f"peak Python memory {peak / 2**20:7.1f} MiB")
+
+
+def _page_100(site: object, url: str) -> str:
+    import html
+    import re
+
+    for _ in range(99):
+        found = re.search(r'<a href="([^"]+)" rel="next"', _get(site, url).decode())
+        if found is None:
+            raise SystemExit(f"{url}: fewer than 100 pages")
+        url = html.unescape(found.group(1))
+    return url
 
 
 def _get(site: object, url: str) -> bytes:

@@ -8,6 +8,10 @@
 # - Looking at a link (peek_link) never consumes it: chat apps fetch links to draw previews.
 # - Every check reads the officer again: a deactivated officer, or one whose role no longer
 #   may see the dashboard, is refused with a session still open.
+# - A link, and the session it opens, belong to the kecamatan of their officer (one account,
+#   one kecamatan; an officer's row never moves): link_kecamatan/session_kecamatan find it
+#   before anything is scoped, and the officer is then read again inside that kecamatan's
+#   scope, so a session of one kecamatan can only ever read its own.
 from __future__ import annotations
 
 import hashlib
@@ -19,6 +23,7 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import DashboardLink, DashboardSession, Officer
+from storage.tenancy import across_kecamatan
 
 # The roles that lead the office (domain: the Camat, the Sekcam, the Trantib coordinator).
 DASHBOARD_ROLES = ("pimpinan", "koordinator", "admin")
@@ -100,8 +105,34 @@ def consume_link(session: Session, token: str | None, now: datetime, lasts: time
     return sid, viewer
 
 
+def link_kecamatan(session: Session, token: str | None, now: datetime) -> str | None:
+    """The kecamatan of the officer a still-usable link belongs to (read across kecamatan:
+    which scope to open is what is being found out; nothing of that kecamatan is shown)."""
+    if not _plausible(token):
+        return None
+    kode = session.scalars(across_kecamatan(
+        select(Officer.kecamatan).join(DashboardLink, DashboardLink.officer_id == Officer.id)
+        .where(DashboardLink.token_hash == digest(token or ""), *_usable_link(now))
+    )).first()
+    return None if kode is None else str(kode)
+
+
+def session_kecamatan(session: Session, sid: str | None, now: datetime) -> str | None:
+    """The kecamatan of the officer of an open, unexpired session (across kecamatan, as
+    link_kecamatan); the pages then read in that kecamatan's scope only."""
+    if not _plausible(sid):
+        return None
+    kode = session.scalars(across_kecamatan(
+        select(Officer.kecamatan).join(DashboardSession, DashboardSession.officer_id == Officer.id)
+        .where(DashboardSession.session_hash == digest(sid or ""), DashboardSession.revoked_at.is_(None),
+               DashboardSession.expires_at > now)
+    )).first()
+    return None if kode is None else str(kode)
+
+
 def session_viewer(session: Session, sid: str | None, now: datetime) -> Viewer | None:
-    """The officer of an open, unexpired session, or None."""
+    """The officer of an open, unexpired session, or None; in the session's scope, so an
+    officer of another kecamatan is not found."""
     if not _plausible(sid):
         return None
     officer = session.scalars(

@@ -85,14 +85,19 @@ class Site:
         self.clock.now = self.clock.now + timedelta(**delta)
 
 
-def make_site(db: Database, settings: DashboardSettings | None = None, base: str = BASE) -> Site:
+def make_site(db: Database, settings: DashboardSettings | None = None, base: str = BASE,
+              offices: dict[str, Office] | None = None) -> Site:
+    """`offices`: every office the bot serves (SIGAP_OFFICE_DIR), the Jelbuk default among them."""
     office = load_office()
     clock = Clock()
     settings = settings or DashboardSettings(url=base)
-    app = build_app(WebSettings(), dashboard=lambda a: mount_dashboard(a, Dashboard(db, office, settings, clock)))
+    offices = offices or {}
+    app = build_app(WebSettings(), dashboard=lambda a: mount_dashboard(
+        a, Dashboard(db, office, settings, clock, offices=offices)))
     rt = Runtime(office=office, policy=POLICY, tz=JAKARTA, secret=b"k" * 32, bot_username="sigap_test_bot",
                  data_dir=None,  # type: ignore[arg-type]
-                 dashboard_url=base if settings.enabled else None, dashboard_link_minutes=settings.link_minutes)
+                 dashboard_url=base if settings.enabled else None, dashboard_link_minutes=settings.link_minutes,
+                 offices=offices)
     with db.transaction() as s:
         people.add_officer(s, ADMIN, "Bu Admin", "admin", NOW)
         people.add_officer(s, KOORDINATOR, "Rina", "koordinator", NOW)
@@ -107,17 +112,18 @@ def wib(*args: int) -> datetime:
 
 def complaint(db: Database, received: datetime, outcome: str | None = None, *, desa: str = "Jelbuk",
               category: str = "keributan", reporter: tuple[str, str] | None = None,
-              description: str = "Ribut tengah malam") -> str:
+              description: str = "Ribut tengah malam", kecamatan: str | None = None, prefix: str = "TRB") -> str:
     """One complaint received at `received`; `outcome` selesai/duplikat/verifikasi moves it an
-    hour later. `reporter` (name, phone) files it as that resident."""
-    with db.transaction() as s:
+    hour later. `reporter` (name, phone) files it as that resident. `kecamatan`: in that
+    kecamatan's register (default the register's own)."""
+    with db.transaction(kecamatan) as s:
         person = None
         if reporter is not None:
             person = get_or_create_person(s, "telegram", str(WARGA), reporter[0], received)
             person.name, person.phone = reporter
         draft = ComplaintDraft(kind="pengaduan", category=category, desa=desa, description=description,
                                channel="telegram" if person else "lisan", received_at=received)
-        c = create_complaint(s, draft, reporter=person, actor=RESIDENT, now=received, policy=POLICY, prefix="TRB")
+        c = create_complaint(s, draft, reporter=person, actor=RESIDENT, now=received, policy=POLICY, prefix=prefix)
         t = received + timedelta(hours=1)
         if outcome in ("selesai", "verifikasi"):
             transition(s, c, "verifikasi", OFFICER, t)

@@ -29,6 +29,7 @@ from bot.texts import angka
 from kpi.periods import parse_period
 from storage import complaint_stats, csv_io, skm, skm_official
 from storage.db import Database
+from storage.lifecycle import OPEN_STATUSES
 from storage.models import Complaint
 from tests.dashboard_world import JAKARTA, NOW, Site, complaint, make_site, wib
 
@@ -136,12 +137,119 @@ def test_the_list_is_paged_in_sql(site: Site, statements: list[str], monkeypatch
     first = site.client.get("/dasbor/pengaduan/daftar", params={"desa": "Sucopangepok"}).text
     assert _tickets(first) == [t[1], t[3]] and "Halaman 1 dari 2" in first
     listing = [s for s in statements if "FROM complaints" in s and "count(" not in s.lower()]
-    assert len(listing) == 1 and "LIMIT" in listing[0].upper() and "ORDER BY" in listing[0].upper()
-    assert "reporter_id" not in listing[0] and "description" not in listing[0] and "latitude" not in listing[0]
+    # Keyset paging: the overdue part, then (only when the page is not full) the rest; never OFFSET.
+    assert 1 <= len(listing) <= 2, listing
+    for sql in listing:
+        assert "LIMIT" in sql.upper() and "ORDER BY" in sql.upper()
+        assert "reporter_id" not in sql and "description" not in sql and "latitude" not in sql
     following = htmllib.unescape(re.search(r'<a href="([^"]+)" rel="next"', first).group(1))  # type: ignore[union-attr]
-    second = site.client.get(following).text
+    offsets: list[Any] = []
+
+    def offset(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        # SQLite's dialect writes "LIMIT ? OFFSET ?" even without an offset (then 0); PostgreSQL's
+        # writes OFFSET only when there is one.
+        if "FROM complaints" in statement and "OFFSET" in statement.upper():
+            offsets.append(parameters[-1] if isinstance(parameters, tuple | list) else parameters.get("param_2"))
+
+    event.listen(Engine, "before_cursor_execute", offset)
+    try:
+        second = site.client.get(following).text
+    finally:
+        event.remove(Engine, "before_cursor_execute", offset)
+    # Keyset: the second page starts from the first page's last row, it does not skip rows.
+    assert all(o == 0 for o in offsets), offsets
     assert _tickets(second) == [t[4]] and "Halaman 2 dari 2" in second and 'rel="prev"' in second
     assert 'rel="next"' not in second
+
+
+def _walk(site: Site, url: str, rel: str) -> list[list[str]]:
+    """The tickets of each page, following the `rel` links from `url` to the end."""
+    seen: list[list[str]] = []
+    while True:
+        response = site.client.get(url)
+        assert response.status_code == 200, response.text
+        seen.append(_tickets(response.text))
+        assert len(seen) < 100, "the links go round in a circle"
+        found = re.search(rf'<a href="([^"]+)" rel="{rel}"', response.text)
+        if found is None:
+            return seen
+        url = htmllib.unescape(found.group(1))
+
+
+def test_walking_the_pages_gives_every_complaint_once_in_order(site: Site,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # More complaints of each kind: overdue with the same deadline (ties broken by received,
+    # then id), on time, closed; several received at the same instant (ties broken by id).
+    for hour in (9, 9, 9, 10):
+        complaint(site.db, wib(2026, 3, 30, hour, 0), "verifikasi", desa="Sucopangepok")
+    for _ in range(3):
+        complaint(site.db, wib(2026, 5, 13, 9, 0), None)
+        complaint(site.db, wib(2026, 1, 5, 8, 0), "selesai")
+    complaint(site.db, wib(2026, 5, 14, 7, 0), "duplikat")
+    monkeypatch.setattr(pages, "PAGE_SIZE", 2)
+    site.login()
+    with site.db.reading() as s:
+        every = s.execute(select(Complaint.ticket, Complaint.current_due, Complaint.received_at, Complaint.id)).all()
+    today = date(2026, 5, 15)
+    # The /kasus order, computed here independently of the SQL.
+    expected = [r.ticket for r in sorted(every, key=lambda r: (
+        (0, r.current_due) if r.current_due is not None and r.current_due < today else (1, date.min),
+        r.received_at, r.id))]
+    assert len(expected) == 5 + 4 + 7
+    forward = _walk(site, "/dasbor/pengaduan/daftar?status=semua", "next")
+    assert [t for p in forward for t in p] == expected
+    assert all(len(p) == 2 for p in forward) and len(forward) == 8
+    last = site.client.get("/dasbor/pengaduan/daftar?status=semua")
+    for _ in range(7):
+        last = site.client.get(htmllib.unescape(re.search(r'<a href="([^"]+)" rel="next"', last.text).group(1)))  # type: ignore[union-attr]
+    assert "Halaman 8 dari 8" in last.text
+    back_from = htmllib.unescape(re.search(r'<a href="([^"]+)" rel="prev"', last.text).group(1))  # type: ignore[union-attr]
+    backward = _walk(site, back_from, "prev")
+    assert backward == forward[-2::-1]
+    first_again = site.client.get(back_from)
+    # Going back: the page numbers count down with the links.
+    assert "Halaman 7 dari 8" in first_again.text
+    # Open ones only, and a filter: the key keeps the filter.
+    open_pages = _walk(site, "/dasbor/pengaduan/daftar?status=terbuka&desa=Sucopangepok", "next")
+    with site.db.reading() as s:
+        suco = set(s.scalars(select(Complaint.ticket).where(Complaint.desa == "Sucopangepok",
+                                                            Complaint.status.in_(OPEN_STATUSES))))
+    assert [t for p in open_pages for t in p] == [t for t in expected if t in suco]
+
+
+def test_a_changed_page_link_is_refused_in_indonesian(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pages, "PAGE_SIZE", 2)
+    site.login()
+    first = site.client.get("/dasbor/pengaduan/daftar", params={"status": "semua"}).text
+    following = htmllib.unescape(re.search(r'<a href="([^"]+)" rel="next"', first).group(1))  # type: ignore[union-attr]
+    key = re.search(r"setelah=([^&]+)", following).group(1)  # type: ignore[union-attr]
+    assert site.client.get(following).status_code == 200
+    for forged in ("x" + key, key + "9" * 30, key.replace("_", "-"), "2026-02-30_1_1", "-_" + "9" * 18 + "_1",
+                   "' OR 1=1 --", "-_1_99999999999999999999"):
+        response = site.client.get("/dasbor/pengaduan/daftar", params={"status": "semua", "setelah": forged})
+        assert response.status_code == 400, forged
+        assert "Tautan halaman ini rusak atau diubah" in response.text, forged
+    both = site.client.get("/dasbor/pengaduan/daftar", params={"setelah": key, "sebelum": key})
+    assert both.status_code == 400
+
+
+def test_each_quarter_of_the_trend_links_to_its_complaints(site: Site) -> None:
+    t = site.tickets  # type: ignore[attr-defined]
+    # 23:30 WIB on 31 March is 16:30 UTC: the first triwulan by the office's clock.
+    late_march = complaint(site.db, wib(2026, 3, 31, 23, 30), None)
+    site.login()
+    trend = site.client.get("/dasbor/tren?tahun=2026").text
+    links = [htmllib.unescape(h) for h in re.findall(r'<a class="daftar-triwulan" href="([^"]+)"', trend)]
+    assert links == [f"/dasbor/pengaduan/daftar?status=semua&tahun=2026&triwulan={q}" for q in (1, 2, 3, 4)]
+    pages_ = [site.client.get(link).text for link in links]
+    assert sorted(_tickets(pages_[0])) == sorted([t[0], t[1], late_march])
+    assert sorted(_tickets(pages_[1])) == sorted([t[2], t[3], t[4]])
+    assert _tickets(pages_[2]) == [] and _tickets(pages_[3]) == []
+    assert "triwulan <strong>II</strong> tahun <strong>2026</strong>" in pages_[1]
+    for params, says in (({"tahun": "2026", "triwulan": "5"}, "Triwulan &#39;5&#39; tidak dikenal"),
+                         ({"triwulan": "2"}, "Triwulan perlu tahunnya")):
+        response = site.client.get("/dasbor/pengaduan/daftar", params=params)
+        assert response.status_code == 400 and says in response.text, params
 
 
 def test_bad_list_filters_are_explained(site: Site) -> None:

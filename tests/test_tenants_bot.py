@@ -538,16 +538,18 @@ def test_whatsapps_window_is_the_users_whichever_kecamatan_keeps_them(db: Databa
         assert people.find_person(s, "whatsapp", "6281234") is None  # the scoped read sees none
 
 
-def test_dasbor_gives_a_link_only_where_the_dashboard_serves(chats: Chats) -> None:
-    # The web dashboard serves the register's own office: an Arjasa admin is told so plainly
-    # instead of getting a link that the login would refuse.
-    from storage.models import DashboardLink
+def test_dasbor_gives_each_kecamatans_officer_a_link_to_their_own(chats: Chats) -> None:
+    # The web dashboard serves every kecamatan (bot/dashboard/routes.py): an Arjasa admin's
+    # link belongs to Arjasa, a Jelbuk admin's to Jelbuk (tests/test_dashboard_kecamatan.py).
+    from storage import dashboard_access
 
     c = chats
     c.rt.dashboard_url = "http://dasbor.test"
-    said = text(c.say(ADMIN_A, "/dasbor"))
-    assert "Dasbor web baru tersedia untuk Kecamatan Jelbuk, belum untuk Kecamatan Arjasa" in said
-    assert "http://dasbor.test" not in said
+    links = {}
+    for who in (ADMIN_A, ADMIN_J):
+        said = text(c.say(who, "/dasbor"))
+        assert "http://dasbor.test/dasbor/masuk?t=" in said, said
+        links[who] = said.split("/dasbor/masuk?t=")[1].split()[0]
     with c.db.reading() as s:
-        assert s.scalar(select(func.count()).select_from(DashboardLink)) == 0
-    assert "http://dasbor.test/dasbor/masuk?t=" in text(c.say(ADMIN_J, "/dasbor"))
+        assert dashboard_access.link_kecamatan(s, links[ADMIN_A], NOW) == ARJASA
+        assert dashboard_access.link_kecamatan(s, links[ADMIN_J], NOW) == JELBUK

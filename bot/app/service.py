@@ -227,7 +227,9 @@ class Service:
     def _mount_dashboard(self, app: object) -> None:
         from bot.dashboard.routes import Dashboard, mount_dashboard
 
-        mount_dashboard(app, Dashboard(self.db, self.office, self.settings.dashboard, self.clock))  # type: ignore[arg-type]
+        # Every served office (SIGAP_OFFICE_DIR): each officer's link opens their kecamatan's.
+        mount_dashboard(app, Dashboard(self.db, self.office, self.settings.dashboard, self.clock,  # type: ignore[arg-type]
+                                       offices=dict(self.rt.offices) if self.rt else {}))
 
     async def _retention(self, _context: object) -> None:
         from bot.jobs.retention_job import run_retention_all

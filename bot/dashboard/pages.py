@@ -6,7 +6,8 @@
 # no ticket, name, phone, description or place finer than the month.
 from __future__ import annotations
 
-from datetime import date, datetime
+import re
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -100,16 +101,52 @@ LIST_STATUSES: dict[str, str] = {"terbuka": "terbuka", "terlambat": "terlambat (
 PAGE_SIZE = 50
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_KEY = re.compile(r"(\d{4}-\d{2}-\d{2}|-)_(\d{1,17})_(\d{1,18})")
+
+
+def list_key(key: dashboard_stats.ListKey) -> str:
+    """A row's place in the list's order as it travels in the Berikutnya/Sebelumnya links:
+    `deadline-or-dash_received-microseconds-since-1970_id`. Not secret: it only says where a
+    page starts; the filters, the role and the kecamatan are checked on every request."""
+    micros = (key.received_at - _EPOCH) // timedelta(microseconds=1)
+    return f"{key.overdue_due.isoformat() if key.overdue_due else '-'}_{micros}_{key.id}"
+
+
+def parse_list_key(text: str) -> dashboard_stats.ListKey:
+    """The key of list_key, or ValueError for anything else (a changed or cut link)."""
+    found = _KEY.fullmatch(text)
+    if found is None:
+        raise ValueError(text)
+    due, micros, row = found.groups()
+    try:
+        return dashboard_stats.ListKey(None if due == "-" else date.fromisoformat(due),
+                                       _EPOCH + timedelta(microseconds=int(micros)), int(row))
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(text) from exc
+
+
 def complaint_list_page(session: Session, office: Office, today: date, *, status: dashboard_stats.ListStatus,
-                        desa: str | None, category: str | None, year: int | None, page: int) -> dict[str, Any]:
+                        desa: str | None, category: str | None, year: int | None, page: int,
+                        quarter: int | None = None, after: dashboard_stats.ListKey | None = None,
+                        before: dashboard_stats.ListKey | None = None) -> dict[str, Any]:
     """One page of the complaints behind a figure: ticket, dates, desa, category, status,
-    deadline; never the reporter, contact, description or place (storage.dashboard_stats)."""
+    deadline; never the reporter, contact, description or place (storage.dashboard_stats).
+    Paged by key (the links carry the last or first row's place); `page` is only the number
+    shown, carried along by the links. `quarter` (1-4, with `year`): received in that triwulan,
+    local time, the cohort of the IKU 4 trend's point."""
     tz = ZoneInfo(office.timezone)
     received = (datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)) if year else None
-    rows, total = dashboard_stats.complaint_list(session, today, status=status, desa=desa, category=category,
-                                                 received=received, page=page, page_size=PAGE_SIZE)
+    if year and quarter:
+        first = datetime(year, 3 * quarter - 2, 1, tzinfo=tz)
+        received = (first, datetime(year + quarter // 4, 3 * quarter % 12 + 1, 1, tzinfo=tz))
+    found = dashboard_stats.complaint_list(session, today, status=status, desa=desa, category=category,
+                                           received=received, after=after, before=before, page_size=PAGE_SIZE)
+    rows, total = found.rows, found.total
     pages = max(1, -(-total // PAGE_SIZE))
-    params = {"status": status, "desa": desa, "kategori": category, "tahun": year}
+    # A page without one before it is the first, whatever number a link carried.
+    page = min(page, pages) if found.has_previous else 1
+    params = {"status": status, "desa": desa, "kategori": category, "tahun": year, "triwulan": quarter}
     items = [{
         "tiket": r.ticket,
         "diterima": r.received_at.astimezone(tz),
@@ -127,12 +164,15 @@ def complaint_list_page(session: Session, office: Office, today: date, *, status
         "desa": desa,
         "kategori": office.category_name(category) if category else None,
         "tahun": year,
+        "triwulan": ("I", "II", "III", "IV")[quarter - 1] if year and quarter else None,
         "jumlah": total,
         "halaman": page,
         "halaman_akhir": pages,
         "baris": items,
-        "sebelumnya": list_link(**params, hal=page - 1) if page > 1 else None,
-        "berikutnya": list_link(**params, hal=page + 1) if page < pages else None,
+        "sebelumnya": list_link(**params, sebelum=list_key(rows[0].key(today)), hal=page - 1)
+        if found.has_previous and rows else None,
+        "berikutnya": list_link(**params, setelah=list_key(rows[-1].key(today)), hal=page + 1)
+        if found.has_next and rows else None,
     }
 
 

@@ -5,6 +5,10 @@
 #   preview, so GET /dasbor/masuk only shows a confirm button; the form's POST uses the link.
 # - Every /dasbor page reads the session and the officer's current role on each request
 #   (storage.dashboard_access); without both it answers 401/403 with what to do, never data.
+# - Each kecamatan its own dashboard: the session's kecamatan is its officer's, and every page,
+#   list and download of the request reads in that kecamatan's scope (Database.reading(K))
+#   with its office (name, IKU targets, time zone). Nothing in the address chooses it, so a
+#   changed query string cannot show another kecamatan.
 # - The session cookie is HttpOnly (no script reads it), SameSite=Lax (another site cannot
 #   post a logout or a login with it), Secure when the dashboard's address is https.
 # - Handlers are plain functions: FastAPI runs them in its thread pool, so a report on a
@@ -14,12 +18,13 @@
 #   register is read (storage.csv_io streams it from the database). Nothing holds a whole file.
 from __future__ import annotations
 
+import contextlib
 import queue
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -61,14 +66,36 @@ class BadInput(ValueError):
 
 @dataclass(frozen=True)
 class Dashboard:
+    """The dashboard of one kecamatan: `office` and the register's scope `kecamatan` (None: the
+    register's own). `offices` are every office the bot serves by kode wilayah (Runtime.offices);
+    a request works on `for_kecamatan(K)` of its session's kecamatan."""
+
     db: Database
     office: Office
     settings: DashboardSettings
     clock: Callable[[], datetime]
+    offices: Mapping[str, Office] = field(default_factory=dict)
+    kecamatan: str | None = None
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.office.timezone)
+
+    def reading(self) -> contextlib.AbstractContextManager[Session]:
+        return self.db.reading(self.kecamatan)
+
+    def transaction(self) -> contextlib.AbstractContextManager[Session]:
+        return self.db.transaction(self.kecamatan)
+
+    def for_kecamatan(self, kode: str) -> Dashboard | None:
+        """The dashboard of kecamatan `kode`, or None when this bot serves no office of it."""
+        if kode == self.db.kecamatan and kode not in self.offices:
+            # One office file (no SIGAP_OFFICE_DIR): the register's own kecamatan is the office's.
+            return replace(self, kecamatan=kode)
+        office = self.offices.get(kode)
+        if office is None and kode == self.office.kode_wilayah:
+            office = self.office
+        return None if office is None else replace(self, office=office, kecamatan=kode)
 
     def today(self) -> date:
         return self.clock().astimezone(self.tz).date()
@@ -129,11 +156,29 @@ def _list_filters(d: Dashboard, q: Any) -> dict[str, Any]:
     tahun = q.get("tahun") or None
     if tahun is not None and (not tahun.isdigit() or not 2000 <= int(tahun) <= 2100):
         raise BadInput(f"Tahun {tahun!r} tidak dikenal; tulis misalnya 2026.")
+    triwulan = q.get("triwulan") or None
+    if triwulan is not None and triwulan not in ("1", "2", "3", "4"):
+        raise BadInput(f"Triwulan {triwulan!r} tidak dikenal; pilih 1, 2, 3 atau 4.")
+    if triwulan is not None and tahun is None:
+        raise BadInput("Triwulan perlu tahunnya, misalnya tahun=2026&triwulan=2.")
     hal = q.get("hal") or "1"
     if not hal.isdigit() or not 1 <= int(hal) <= 10_000_000:
         raise BadInput(f"Halaman {hal!r} tidak dikenal.")
+    # The Berikutnya/Sebelumnya links carry a row's place in the order (keyset paging); one
+    # that was changed or cut is explained, never guessed at.
+    keys: dict[str, Any] = {"after": None, "before": None}
+    for name, param in (("after", "setelah"), ("before", "sebelum")):
+        text = q.get(param)
+        if text:
+            try:
+                keys[name] = pages.parse_list_key(text)
+            except ValueError as exc:
+                raise BadInput("Tautan halaman ini rusak atau diubah. Buka lagi daftarnya dari ringkasan "
+                               "pengaduan.") from exc
+    if keys["after"] is not None and keys["before"] is not None:
+        raise BadInput("Tautan halaman ini rusak atau diubah. Buka lagi daftarnya dari ringkasan pengaduan.")
     return {"status": status, "desa": desa, "category": category, "year": int(tahun) if tahun else None,
-            "page": int(hal)}
+            "quarter": int(triwulan) if triwulan else None, "page": int(hal), **keys}
 
 
 def mount_dashboard(app: FastAPI, d: Dashboard) -> None:
@@ -144,44 +189,65 @@ def mount_dashboard(app: FastAPI, d: Dashboard) -> None:
         _mount_public(app, d)
 
 
-def _viewer(d: Dashboard, request: Request) -> Viewer | Response:
+def _viewer(d: Dashboard, request: Request) -> tuple[Dashboard, Viewer] | Response:
+    """The session's kecamatan's dashboard and its officer, or the page that says why not."""
+    sid, now = request.cookies.get(COOKIE), d.clock()
     with d.db.reading() as s:
-        viewer = dashboard_access.session_viewer(s, request.cookies.get(COOKIE), d.clock())
-    if viewer is None:
+        kode = dashboard_access.session_kecamatan(s, sid, now)
+    mine = d.for_kecamatan(kode) if kode is not None else None
+    if mine is None:
+        # No session, or one whose kecamatan this bot no longer serves (its office file gone).
         return page("perlu_masuk", 401, kantor=d.office.name)
+    with mine.reading() as s:
+        viewer = dashboard_access.session_viewer(s, sid, now)
+    if viewer is None:
+        return page("perlu_masuk", 401, kantor=mine.office.name)
     if not viewer.allowed:
-        return page("ditolak", 403, kantor=d.office.name, peran=list(dashboard_access.DASHBOARD_ROLES),
+        return page("ditolak", 403, kantor=mine.office.name, peran=list(dashboard_access.DASHBOARD_ROLES),
                     peran_anda=viewer.role)
-    return viewer
+    return mine, viewer
 
 
 def _mount_private(app: FastAPI, d: Dashboard) -> None:
-    def guarded(build: Callable[[Viewer, Request], Response]) -> Callable[[Request], Response]:
+    def guarded(build: Callable[[Dashboard, Viewer, Request], Response]) -> Callable[[Request], Response]:
         def endpoint(request: Request) -> Response:
-            viewer = _viewer(d, request)
-            if isinstance(viewer, Response):
-                return viewer
+            found = _viewer(d, request)
+            if isinstance(found, Response):
+                return found
+            mine, viewer = found
             try:
-                return build(viewer, request)
+                return build(mine, viewer, request)
             except BadInput as exc:
-                return page("galat", 400, kantor=d.office.name, pesan=str(exc), viewer=viewer, menu="")
+                return page("galat", 400, kantor=mine.office.name, pesan=str(exc), viewer=viewer, menu="")
 
         return endpoint
 
+    def link_owner(token: str | None) -> Dashboard | None:
+        with d.db.reading() as s:
+            kode = dashboard_access.link_kecamatan(s, token, d.clock())
+        return d.for_kecamatan(kode) if kode is not None else None
+
     @app.get(LOGIN_PATH)
     def login_confirm(t: str | None = None) -> Response:
-        with d.db.reading() as s:
-            viewer = dashboard_access.peek_link(s, t, d.clock())
-        if viewer is None:
+        mine = link_owner(t)
+        viewer = None
+        if mine is not None:
+            with mine.reading() as s:
+                viewer = dashboard_access.peek_link(s, t, d.clock())
+        if mine is None or viewer is None:
             return page("tautan_tidak_berlaku", 400, kantor=d.office.name)
-        return page("masuk", kantor=d.office.name, token=t, nama=viewer.name)
+        return page("masuk", kantor=mine.office.name, token=t, nama=viewer.name)
 
     @app.post(LOGIN_PATH)
     async def login(request: Request) -> Response:
         token = _form(await request.body()).get("t")
 
         def consume() -> tuple[str, Viewer] | None:
-            with d.db.transaction() as s:
+            # In the link's kecamatan: its officer is read again there (consume_link).
+            mine = link_owner(token)
+            if mine is None:
+                return None
+            with mine.transaction() as s:
                 return dashboard_access.consume_link(s, token, d.clock(),
                                                      timedelta(hours=d.settings.session_hours))
 
@@ -198,46 +264,52 @@ def _mount_private(app: FastAPI, d: Dashboard) -> None:
 
     @app.post("/dasbor/keluar")
     def logout(request: Request) -> Response:
+        sid = request.cookies.get(COOKIE)
         with d.db.transaction() as s:
-            dashboard_access.end_session(s, request.cookies.get(COOKIE), d.clock())
-        response = page("keluar", kantor=d.office.name)
+            kode = dashboard_access.session_kecamatan(s, sid, d.clock())
+            dashboard_access.end_session(s, sid, d.clock())
+        mine = d.for_kecamatan(kode) if kode is not None else None
+        response = page("keluar", kantor=(mine or d).office.name)
         response.delete_cookie(COOKIE, path="/dasbor", httponly=True, samesite="lax",
                                secure=d.settings.secure_cookie)
         return response
 
-    def view(template: str, menu: str, build: Callable[[Session, QueryParams], dict[str, Any]]
-             ) -> Callable[[Viewer, Request], Response]:
-        """A page: its figures built in one read transaction from the query string."""
-        def endpoint(viewer: Viewer, request: Request) -> Response:
-            with d.db.reading() as s:
-                context = build(s, request.query_params)
+    def view(template: str, menu: str, build: Callable[[Dashboard, Session, QueryParams], dict[str, Any]]
+             ) -> Callable[[Dashboard, Viewer, Request], Response]:
+        """A page: its figures built in one read transaction, in the session's kecamatan, from
+        the query string."""
+        def endpoint(d: Dashboard, viewer: Viewer, request: Request) -> Response:
+            with d.reading() as s:
+                context = build(d, s, request.query_params)
             return page(template, viewer=viewer, menu=menu, **context)
         return endpoint
 
-    def as_of(q: QueryParams) -> tuple[int, date]:
+    def as_of(d: Dashboard, q: QueryParams) -> tuple[int, date]:
         return _year_and_date(d, q.get("tahun"), q.get("per"))
 
-    iku = view("iku", "iku", lambda s, q: {"hari_ini": d.today(), **pages.iku_page(s, d.office, *as_of(q))})
-    trend = view("tren", "tren", lambda s, q: {"hari_ini": d.today(), **pages.iku4_trend(s, d.office, *as_of(q))})
-    complaints = view("pengaduan", "pengaduan", lambda s, q: pages.complaints_page(s, d.office, d.today()))
-    complaint_list = view("daftar", "pengaduan", lambda s, q: pages.complaint_list_page(
+    iku = view("iku", "iku", lambda d, s, q: {"hari_ini": d.today(), **pages.iku_page(s, d.office, *as_of(d, q))})
+    trend = view("tren", "tren", lambda d, s, q: {"hari_ini": d.today(),
+                                                  **pages.iku4_trend(s, d.office, *as_of(d, q))})
+    complaints = view("pengaduan", "pengaduan", lambda d, s, q: pages.complaints_page(s, d.office, d.today()))
+    complaint_list = view("daftar", "pengaduan", lambda d, s, q: pages.complaint_list_page(
         s, d.office, d.today(), **_list_filters(d, q)))
-    skm = view("skm", "skm", lambda s, q: pages.skm_page(s, d.office, _period(d, q.get("periode"))))
-    skm_answers = view("jawaban", "skm", lambda s, q: pages.skm_answers_page(s, d.office, _period(d, q.get("periode"))))
+    skm = view("skm", "skm", lambda d, s, q: pages.skm_page(s, d.office, _period(d, q.get("periode"))))
+    skm_answers = view("jawaban", "skm", lambda d, s, q: pages.skm_answers_page(
+        s, d.office, _period(d, q.get("periode"))))
 
-    def complaints_csv(viewer: Viewer, request: Request) -> Response:
+    def complaints_csv(d: Dashboard, viewer: Viewer, request: Request) -> Response:
         filename = f"pengaduan-{d.today().isoformat()}.csv"
         return StreamingResponse(_csv_chunks(d), media_type="text/csv; charset=utf-8", headers={
             **HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'})
 
-    def kabupaten_xlsx(viewer: Viewer, request: Request) -> Response:
+    def kabupaten_xlsx(d: Dashboard, viewer: Viewer, request: Request) -> Response:
         from bot.reports.kabupaten import KecamatanIku, kabupaten_table
         from bot.reports.kabupaten_xlsx import write_kabupaten_xlsx
         from kpi.ikm import weight_from_setting
 
         q = request.query_params
         year, as_of = _year_and_date(d, q.get("tahun"), q.get("per"))
-        with d.db.reading() as s:
+        with d.reading() as s:
             rows = rep.iku_table(s, d.office, year, as_of)
         # No role sees other kecamatan (storage.tenancy): the kabupaten workbook of the
         # dashboard holds the office's own column, as the kabupaten table computes it.
@@ -246,21 +318,21 @@ def _mount_private(app: FastAPI, d: Dashboard) -> None:
         return _xlsx(f"iku-kabupaten-{year}-per-{as_of.isoformat()}.xlsx",
                      lambda path: write_kabupaten_xlsx(path, table, d.office.kabupaten, year, as_of))
 
-    def iku_xlsx(viewer: Viewer, request: Request) -> Response:
+    def iku_xlsx(d: Dashboard, viewer: Viewer, request: Request) -> Response:
         from bot.reports.iku_xlsx import write_iku_xlsx
 
         q = request.query_params
         year, as_of = _year_and_date(d, q.get("tahun"), q.get("per"))
-        with d.db.reading() as s:
+        with d.reading() as s:
             rows = rep.iku_table(s, d.office, year, as_of)
         return _xlsx(f"iku-{year}-per-{as_of.isoformat()}.xlsx",
                      lambda path: write_iku_xlsx(path, rows, d.office, year, as_of))
 
-    def skm_xlsx(viewer: Viewer, request: Request) -> Response:
+    def skm_xlsx(d: Dashboard, viewer: Viewer, request: Request) -> Response:
         from bot.reports.skm_xlsx import TooManyRowsError, write_report_xlsx
 
         period = _period(d, request.query_params.get("periode"))
-        with d.db.reading() as s:
+        with d.reading() as s:
             summary = skm_summary(s, d.office, period)
             try:
                 return _xlsx(f"skm-{period.code}.xlsx",
@@ -339,7 +411,7 @@ def _csv_chunks(d: Dashboard) -> Iterator[bytes]:
         try:
             sink = Sink()
             sink.write("\ufeff")
-            with d.db.reading() as s:
+            with d.reading() as s:
                 export_complaints(s, cast(Any, sink), policy=deadline_policy(d.office), tz=d.tz, today=d.today())
             sink.flush()
             hand_over(None)
@@ -367,11 +439,17 @@ def _csv_chunks(d: Dashboard) -> Iterator[bytes]:
 
 def _mount_public(app: FastAPI, d: Dashboard) -> None:
     @app.get("/rapor")
-    def report_card(tahun: str | None = None) -> Response:
-        today = d.today()
+    def report_card(tahun: str | None = None, kecamatan: str | None = None) -> Response:
+        # Public: the default office's, or ?kecamatan=KODE of an office this bot serves (counts
+        # only, nothing personal, so anyone may ask for any served kecamatan's).
+        mine = d.for_kecamatan(kecamatan) if kecamatan else replace(d, kecamatan=None)
+        if mine is None:
+            return page("galat", 400, kantor=d.office.name, viewer=None,
+                        pesan=f"Kecamatan {kecamatan[:20]!r} tidak dilayani di sini.")  # type: ignore[index]
+        today = mine.today()
         if tahun and (not tahun.isdigit() or not 2000 <= int(tahun) <= today.year):
-            return page("galat", 400, kantor=d.office.name, pesan=f"Tahun {tahun!r} tidak dikenal.", viewer=None)
+            return page("galat", 400, kantor=mine.office.name, pesan=f"Tahun {tahun!r} tidak dikenal.", viewer=None)
         year = int(tahun) if tahun else today.year
-        with d.db.reading() as s:
-            context = pages.report_card(s, d.office, year, d.clock())
+        with mine.reading() as s:
+            context = pages.report_card(s, mine.office, year, mine.clock())
         return page("rapor", hari_ini=today, **context)

@@ -2,7 +2,8 @@
 # `/dasbor keluar` ends every link and session of the officer (a phone left logged in).
 # Invariants: only in a private chat (a link posted in the Trantib group would let anyone in
 # the group use it first); the link is the only place the token exists outside the browser
-# (storage.dashboard_access keeps its hash).
+# (storage.dashboard_access keeps its hash). The link opens the dashboard of the officer's own
+# kecamatan (bot/dashboard/routes.py), whichever office of the bot that is.
 from __future__ import annotations
 
 from datetime import timedelta
@@ -27,11 +28,6 @@ def dashboard_command(ctx: Ctx, args: str) -> None:
         return
     if ctx.rt.dashboard_url is None:
         ctx.say("dasbor_mati")
-        return
-    if ctx.office is not ctx.rt.office:
-        # The dashboard serves the register's own office so far (bot/dashboard/routes.py):
-        # a link for another kecamatan's officer would only be refused at login.
-        ctx.say("dasbor_kecamatan_lain", kecamatan=ctx.office.name, kantor=ctx.rt.office.name)
         return
     if not ctx.caller.private:
         ctx.send_to(ctx.caller.channel, ctx.caller.chat_id, "Gunakan /dasbor di chat pribadi dengan bot.")
