@@ -172,17 +172,17 @@ class WhatsAppTranscript:
 
 
 async def start_golden_world(
-    tmp_path: Path, *, whatsapp: bool = False, now: datetime = NOW
+    tmp_path: Path, *, whatsapp: bool = False, now: datetime = NOW, env: dict[str, str] | None = None
 ) -> tuple[World, Clock, GraphApiEmulator | None]:
     clock = Clock(now)
     emu: BotApiEmulator = await start_emulator()
-    env: dict[str, str] = {}
+    env = dict(env or {})  # SIGAP_OFFICE_DIR for a bot serving several kecamatan, say
     wa = None
     if whatsapp:
         token, app_secret = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
         wa = GraphApiEmulator(token=token, app_secret=app_secret)
         await wa.start()
-        env = {
+        env |= {
             "SIGAP_WHATSAPP_TOKEN": token,
             "SIGAP_WHATSAPP_PHONE_ID": wa.phone_id,
             "SIGAP_WHATSAPP_APP_SECRET": app_secret,

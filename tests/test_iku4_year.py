@@ -53,6 +53,10 @@ def _register(db: Database, seed: int, n: int = 90) -> None:
                     "diverifikasi": ["tindaklanjuti"],
                     "ditindaklanjuti": ["selesaikan"],
                     "selesai": ["buka_kembali"],
+                    # A wrong press taken back: a complaint leaves duplikat or diteruskan.
+                    "duplikat": ["kembalikan"],
+                    "diteruskan": ["kembalikan"],
+                    "ditolak": ["kembalikan"],
                 }.get(status)
                 if not options:
                     break
@@ -66,6 +70,8 @@ def _register(db: Database, seed: int, n: int = 90) -> None:
                     kw["forwarded_to"] = "Polsek"
                 elif action == "tolak":
                     kw["public_note"] = "Bukan ketertiban umum"
+                elif action == "kembalikan":
+                    kw["public_note"] = "Salah tekan"
                 elif action == "buka_kembali":
                     kw["reopen_window"] = timedelta(days=400)
                     kw["max_reopens"] = 3
@@ -131,3 +137,48 @@ def test_the_iku_table_shows_the_one_pass_figures(db: Database) -> None:
     assert detail["counts_by_quarter"] == {f"q{q}": by_q[q] for q in range(1, 5)}
     assert list(detail["by_channel"].items()) == list(by_channel.items())
     assert list(detail["by_desa"].items()) == list(by_desa.items())
+
+
+@pytest.mark.parametrize("zone", ["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"])
+def test_on_or_before_a_local_day_is_the_local_calendar_days_rule(db: Database, zone: str) -> None:
+    # The SQLite form compares text against the next local midnight in UTC: it must agree with
+    # the local calendar day on both sides of every midnight, to the microsecond.
+    from sqlalchemy import Date, literal, select
+
+    from storage.complaint_stats import on_or_before_local_day
+    from storage.models import UTCDateTime
+
+    tz = ZoneInfo(zone)
+    day = date(2026, 3, 31)
+    local_midnight = datetime(2026, 4, 1, tzinfo=tz)
+    cases = [local_midnight - timedelta(microseconds=1), local_midnight, local_midnight + timedelta(microseconds=1),
+             local_midnight - timedelta(days=1), local_midnight - timedelta(days=1, microseconds=1),
+             datetime(2026, 3, 31, 23, 59, 59, tzinfo=tz), datetime(2026, 3, 1, 0, 0, tzinfo=tz)]
+    with db.reading() as s:
+        for at in cases:
+            ts = literal(at, UTCDateTime())
+            got = s.scalar(select(on_or_before_local_day(s, ts, literal(day, Date()), tz)))
+            assert bool(got) == (at.astimezone(tz).date() <= day), (zone, at)
+        assert s.scalar(select(on_or_before_local_day(s, literal(None, UTCDateTime()), literal(day, Date()), tz))) is None
+
+
+def test_the_excluded_list_is_the_same_read_from_candidates_or_from_every_row(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    _register(db, 4, n=120)
+    office = load_office()
+
+    def lists() -> list[list[tuple[str, str]]]:
+        out = []
+        for year, days in AS_OF.items():
+            for as_of in days:
+                cohort = iku4_cohort(office, year, as_of)
+                with db.reading() as s:
+                    found = complaint_stats.excluded_complaints(s, cohort.start, cohort.end, cutoff=cohort.cutoff)
+                out.append([(e.ticket, e.status) for e in found])
+        return out
+
+    candidates = lists()
+    monkeypatch.setattr(complaint_stats, "CANDIDATES_LIMIT", 0)  # every cut-off "has many changes since"
+    every_row = lists()
+    assert candidates == every_row
+    assert sum(len(x) for x in every_row) > 10  # there were excluded complaints to find

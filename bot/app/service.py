@@ -71,6 +71,7 @@ def make_runtime(settings: Settings, office: Office, db: Database, bot_username:
         bot_username=bot_username,
         data_dir=settings.data_dir,
         env_trantib_group=settings.trantib_group,
+        kabupaten_chat=settings.kabupaten_chat,
         # Until the web server has its port (0 in the sandbox: any free one), the configured one.
         dashboard_url=(settings.dashboard.url or f"http://{settings.web.host}:{settings.web.port}")
         if settings.dashboard.enabled else None,

@@ -46,6 +46,9 @@ class Runtime:
     # deadline policy of each other one; one office: just `office` (a single-office bot).
     offices: dict[str, Office] = field(default_factory=dict)
     policies: dict[str, DeadlinePolicy] = field(default_factory=dict)
+    # The kabupaten chat (SIGAP_KABUPATEN_CHAT: Bagian Organisasi, Inspektorat): the one chat
+    # that may read every kecamatan's IKU with /iku kabupaten; None: no chat may.
+    kabupaten_chat: int | None = None
 
     def __post_init__(self) -> None:
         self.offices = {self.office.kode_wilayah: self.office,

@@ -14,8 +14,12 @@ from typing import Any
 
 from bot.dialogs import deferred
 from bot.dialogs.context import Ctx
+from bot.dialogs.kecamatan import scoped
 from bot.dialogs.skm_official_command import skm_official_command
 from bot.reports import iku_report as rep
+from bot.reports.kabupaten import KecamatanIku
+from bot.reports.kabupaten_digest import digest_of
+from kpi import periods
 from storage import iku
 from storage.iku import RegisterError
 from storage.lifecycle import OFFICER_ROLES
@@ -63,6 +67,9 @@ def _recorded(ctx: Ctx, jenis: str, entry: Any, removed: bool = False, aksi: str
 
 
 def handle(ctx: Ctx, name: str, args: str) -> None:
+    if name == "iku" and args.split(maxsplit=1)[:1] == ["kabupaten"]:
+        kabupaten_table(ctx, args.split(maxsplit=1)[1] if len(args.split(maxsplit=1)) > 1 else "")
+        return
     officer = ctx.officer
     if officer is None:
         ctx.say("bukan_petugas")
@@ -99,6 +106,46 @@ def show_table(ctx: Ctx, args: str) -> None:
         as_of = rep.check_not_future(rep.parse_date(parts[1], "Tanggal keadaan"), ctx.today, "Tanggal keadaan")
     rows = rep.iku_table(ctx.session, ctx.office, year, as_of)
     _say(ctx, "iku_tabel", **rep.report_context(rows, ctx.office, year, as_of))
+
+
+def is_kabupaten_chat(ctx: Ctx) -> bool:
+    """The kabupaten reader is a chat, not a role: the one SIGAP_KABUPATEN_CHAT names (the
+    chat the kabupaten digest goes to), whoever in it asks. Officers of a kecamatan read
+    their own kecamatan only, whatever their role."""
+    chat = ctx.rt.kabupaten_chat
+    return chat is not None and ctx.caller.channel in ("telegram", "sandbox") and ctx.caller.chat_id == str(chat)
+
+
+def kabupaten_table(ctx: Ctx, args: str) -> None:
+    """/iku kabupaten [TTTT-BB-HH]: the kabupaten digest of the last whole week (or of the
+    whole week holding that date), the very messages the weekly digest posts, built by the
+    delivery outside the write batch; to the kabupaten chat only."""
+    if not is_kabupaten_chat(ctx):
+        ctx.say("iku_kabupaten_bukan")
+        return
+    if deferred.defer(ctx, "iku", f"iku kabupaten {args}".rstrip()):
+        return
+    last_whole = periods.previous(periods.period_of_date("week", ctx.today))
+    week = last_whole
+    if args.strip():
+        try:
+            day = rep.parse_date(args.strip(), "Tanggal")
+        except RegisterError as exc:
+            ctx.say("iku_kabupaten_format", pesan=str(exc))
+            return
+        week = periods.period_of_date("week", day)
+        if week.last_day() > last_whole.last_day():
+            ctx.say("iku_kabupaten_format", pesan="Minggu itu belum selesai.")
+            return
+    tables = []
+    for kode, office in ctx.rt.offices.items():
+        # Each kecamatan's table in its own scope, as the weekly job reads each in its own
+        # transaction: the same figures as the digest and `sigap iku report --kabupaten`.
+        with scoped(ctx.session, kode):
+            tables.append(KecamatanIku(kode, office.kecamatan, rep.iku_table(ctx.session, office, week.year,
+                                                                             week.last_day())))
+    for part in digest_of(ctx.rt.offices, week, tables).parts:
+        ctx.send_to(ctx.caller.channel, ctx.caller.chat_id, part)
 
 
 def _generic(ctx: Ctx, name: str, args: str) -> bool:

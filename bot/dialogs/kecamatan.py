@@ -74,6 +74,10 @@ def _forget_tenanted(session: Session) -> None:
 def handle(rt: Runtime, session: Session, caller: Caller, event: Event, now: datetime, run: Run) -> Ctx:
     """One event of a bot serving several kecamatan: find its kecamatan, then run the step
     there (or ask the resident first)."""
+    if _kabupaten_command(event):
+        # Every kecamatan's table, or a plain refusal outside the kabupaten chat
+        # (iku_commands.kabupaten_table): nobody is asked to pick one first.
+        return _run_in(rt, session, rt.office.kode_wilayah, event, run)
     if not caller.private:
         kodes = _group_kecamatan(rt, session, caller)
         if len(kodes) > 1:
@@ -89,6 +93,10 @@ def handle(rt: Runtime, session: Session, caller: Caller, event: Event, now: dat
             return ctx
         return _run_in(rt, session, officer_in[0], event, run)
     return _resident(rt, session, caller, event, now, run)
+
+
+def _kabupaten_command(event: Event) -> bool:
+    return event.kind == "command" and event.command == "iku" and event.args.split()[:1] == ["kabupaten"]
 
 
 def _run_in(rt: Runtime, session: Session, kode: str, event: Event, run: Run) -> Ctx:
@@ -163,6 +171,11 @@ def _resident(rt: Runtime, session: Session, caller: Caller, event: Event, now: 
     linked = _deep_link(rt, event)
     if linked is not None:
         tenant_lookup.remember(session, caller.channel, caller.user_id, linked, now)
+        if linked != kode:
+            # As after a pick: which kecamatan it is now, and how to change it (a QR code
+            # scanned at another office's counter changes it without asking).
+            office = rt.office_of(linked)
+            Ctx(rt, session, caller, now, office).say("kecamatan_dipilih", kecamatan=office.name)
         return _run_in(rt, session, linked, Event(kind="command", command="start", text="/start"), run)
     state = people.load_state(session, caller.channel, caller.chat_id, caller.user_id)
     flow = state.get("flow")
@@ -188,6 +201,10 @@ def _resident(rt: Runtime, session: Session, caller: Caller, event: Event, now: 
             ctx = Ctx(rt, session, caller, now)
             ctx.say("lapor_batal")
             return ctx
+        if event.kind == "text":
+            # Typed, and no kecamatan of ours (a misspelt or another kecamatan's name): said
+            # so, and the message that led to the question stays the one handled after.
+            return _ask(rt, session, caller, now, state.get("then") or _saved(event), None, wrong=True)
         return _ask(rt, session, caller, now, _saved(event) or state.get("then"), None)
     if kode is None:
         return _ask(rt, session, caller, now, _saved(event), None)
@@ -195,10 +212,11 @@ def _resident(rt: Runtime, session: Session, caller: Caller, event: Event, now: 
 
 
 def _ask(rt: Runtime, session: Session, caller: Caller, now: datetime, then: dict[str, str] | None,
-         current: str | None) -> Ctx:
+         current: str | None, *, wrong: bool = False) -> Ctx:
     ctx = Ctx(rt, session, caller, now)
     ctx.say("kecamatan_pilih", [Choice(o.name, kode) for kode, o in rt.offices.items()],
-            sekarang=rt.office_of(current).name if current else None)
+            sekarang=rt.office_of(current).name if current else None, tidak_cocok=wrong,
+            contoh=rt.office.kecamatan, jumlah=len(rt.offices))
     for kode, office in rt.offices.items():
         # "arjasa" as well as "Kecamatan Arjasa": what people type.
         ctx.offered.setdefault(typed.normalise(office.kecamatan), kode)

@@ -98,6 +98,31 @@ def awaiting_feedback(ctx: Ctx) -> Any:
     return None
 
 
+def awaiting_feedback_anywhere(ctx: Ctx) -> tuple[str, int] | None:
+    """The kode and id of the complaint a typed "ya"/"belum" answers: awaiting_feedback in
+    each kecamatan keeping a Person for this chat identity (the resident may have switched
+    with /kecamatan since the question came), the one resolved last. Only the caller's own
+    Persons are looked at, each in a session scoped to its kecamatan."""
+    found: list[tuple[Any, str, int]] = []
+    here = awaiting_feedback(ctx)
+    if here is not None:
+        found.append((here.resolved_at, ctx.kecamatan, here.id))
+    if ctx.rt.several:
+        for kode in tenant_lookup.person_kecamatan(ctx.session, ctx.caller.channel, ctx.caller.user_id):
+            office = ctx.rt.offices.get(kode)
+            if kode == ctx.kecamatan or office is None:
+                continue
+            with kecamatan.visiting(ctx, office) as there:
+                waiting = awaiting_feedback(there)
+                if waiting is not None:
+                    found.append((waiting.resolved_at, kode, waiting.id))
+    if not found:
+        return None
+    # Resolved last: the question the resident saw last (on a tie, the step's kecamatan).
+    _, kode, cid = max(found, key=lambda f: (f[0] is not None, f[0]))
+    return kode, cid
+
+
 def feedback(ctx: Ctx, body: str) -> None:
     """body is the verified 'f:<id>:<ya|belum>[:<kode>]'. A kode other than the step's (the
     resident switched kecamatan since) is answered in that kecamatan, the session scoped to

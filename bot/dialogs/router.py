@@ -124,14 +124,17 @@ def _typed_choice(state: dict[str, Any], event: Event) -> str | None:
 def _answers_solved(ctx: Ctx, text: str) -> bool:
     """A typed "ya"/"belum" answers "Apakah masalah Anda sudah terselesaikan?" for the
     resident's latest complaint still waiting for that answer (the question came with
-    buttons from an officer's move, so it is not in the resident's dialog state)."""
+    buttons from an officer's move, so it is not in the resident's dialog state), in
+    whichever kecamatan it is: the resident may have switched with /kecamatan since."""
     word = typed.answer_word(text)
     if word is None:
         return False
-    waiting = resident.awaiting_feedback(ctx)
+    waiting = resident.awaiting_feedback_anywhere(ctx)
     if waiting is None:
         return False
-    resident.feedback(ctx, f"f:{waiting.id}:{'ya' if word == 'ya' else 'belum'}")
+    kode, cid = waiting
+    # The same body as the signed button's: feedback answers it in the complaint's kecamatan.
+    resident.feedback(ctx, f"f:{cid}:{'ya' if word == 'ya' else 'belum'}:{kode}")
     return True
 
 

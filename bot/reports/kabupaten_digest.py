@@ -78,13 +78,25 @@ def kecamatan_tables(db: Database, offices: Mapping[str, Office], year: int, as_
 
 
 def build_kabupaten_digest(db: Database, offices: Mapping[str, Office], week: Period) -> KabupatenDigest:
+    _check(offices, week)
+    return digest_of(offices, week, kecamatan_tables(db, offices, week.year, week.last_day()))
+
+
+def _check(offices: Mapping[str, Office], week: Period) -> None:
     if week.kind != "week":
         raise ValueError(f"Ringkasan mingguan memerlukan periode minggu, bukan {week}")
     if not offices:
         raise ValueError("Ringkasan kabupaten memerlukan sedikitnya satu berkas kantor")
+
+
+def digest_of(offices: Mapping[str, Office], week: Period, tables: list[KecamatanIku]) -> KabupatenDigest:
+    """The digest's messages from each kecamatan's table as of the week's Sunday, however
+    they were read (the job: a read transaction each; /iku kabupaten in chat: the deferred
+    view's session, scoped to each in turn)."""
+    _check(offices, week)
     first = next(iter(offices.values()))
     as_of = week.last_day()
-    rows = kabupaten_table(kecamatan_tables(db, offices, week.year, as_of), weight_from_setting(first.skm_weight))
+    rows = kabupaten_table(tables, weight_from_setting(first.skm_weight))
     parts: list[str] = []
     for i, row in enumerate(rows):
         body = kabupaten_text([row], first.kabupaten, week.year, as_of)
@@ -97,4 +109,4 @@ def build_kabupaten_digest(db: Database, offices: Mapping[str, Office], week: Pe
     return KabupatenDigest(week, as_of, tuple(offices), tuple(parts))
 
 
-__all__ = ["KabupatenDigest", "build_kabupaten_digest", "kecamatan_tables"]
+__all__ = ["KabupatenDigest", "build_kabupaten_digest", "digest_of", "kecamatan_tables"]
