@@ -379,7 +379,8 @@ def resolution_by_quarter(session: Session, year: int, tz: ZoneInfo, *, as_of: d
     q = quarters_of(year)
     limit = q[3].end(tz) if as_of is None else min(as_of, q[3].end(tz))
     carry_from = q[0].start(tz) if carry_over == "bawa_sisa" else None
-    return year_breakdown(session, year, tz, Cohort(q[0].start(tz), limit, limit, carry_from), definition).by_quarter
+    cohort = Cohort(q[0].start(tz), limit, limit, carry_from)
+    return year_breakdown(session, year, tz, cohort, definition, quarters_only=True).by_quarter
 
 
 def cohort_of(start: datetime, end: datetime, cutoff: datetime | None = None,

@@ -74,9 +74,10 @@ def _largest_first(groups: dict[str, list[ResolutionCounts]]) -> dict[str, Resol
 
 
 def year_breakdown(session: Session, year: int, tz: ZoneInfo, cohort: Cohort,
-                   definition: str = DEFAULT_DEFINITION) -> YearBreakdown:
+                   definition: str = DEFAULT_DEFINITION, *, quarters_only: bool = False) -> YearBreakdown:
     """IKU 4 of `year` for the cohort of bot.reports.iku_report.iku4_cohort (received in the
-    year up to its cut-off, plus the carried-over open ones under bawa_sisa)."""
+    year up to its cut-off, plus the carried-over open ones under bawa_sisa). quarters_only:
+    only by_quarter is counted (the rest is empty), grouped by triwulan alone."""
     q = quarters_of(year)
     if cohort.cutoff is None:
         raise ValueError("year_breakdown needs the cohort's cut-off")
@@ -125,15 +126,20 @@ def year_breakdown(session: Session, year: int, tz: ZoneInfo, cohort: Cohort,
     s_y = case((ch_y, func.coalesce(last_before_of(StatusChange.to_status, x.c.id, limit), DITERIMA)),
                else_=x.c.status)
     ot_y = case((ch_y, last_before_of(StatusChange.on_time, x.c.id, limit)), else_=null())
+    year_pair = [] if quarters_only else [s_y.label("s_y"), ot_y.label("ot_y")]
     t = (
         select(*[c for c in x.c if c.key not in ("status", "ch_q")],
-               s_q.label("s_q"), ot_q.label("ot_q"), s_y.label("s_y"), ot_y.label("ot_y"))
+               s_q.label("s_q"), ot_q.label("ot_q"), *year_pair)
         .offset(0)
         .subquery("t")
     )
     quarter_cols = count_columns(session, _Pair(t, "s_q", "ot_q"), tz, definition, prefix="q_")
-    year_cols = count_columns(session, _Pair(t, "s_y", "ot_y"), tz, definition, prefix="y_")
     prepare(session)
+    if quarters_only:
+        counted = session.execute(select(t.c.q, *quarter_cols).group_by(t.c.q)).all()
+        return YearBreakdown({i: _add(counts_of(r, "q_") for r in counted if int(r.q) == i) for i in range(1, 5)},
+                             ResolutionCounts(0, 0, 0, 0, 0), {}, {})
+    year_cols = count_columns(session, _Pair(t, "s_y", "ot_y"), tz, definition, prefix="y_")
     rows = session.execute(
         select(t.c.q, t.c.channel, t.c.desa, *quarter_cols, *year_cols).group_by(t.c.q, t.c.channel, t.c.desa)
     ).all()
