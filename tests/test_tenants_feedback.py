@@ -29,14 +29,15 @@ __all__ = ["chats"]  # the fixture, imported for the tests below
 ADMIN = Actor("petugas", None, "Pak Admin", "admin")
 
 
-def solved(c: Chats, user: int, kode: str) -> Complaint:
+def solved(c: Chats, user: int, kode: str, minutes: int = 3) -> Complaint:
+    """A complaint of `user` in `kode`, resolved `minutes` after NOW (which asks "sudah selesai?")."""
     complaint = file_complaint(c, user, kode)
     with c.db.transaction(kode) as s:
         row = s.get(Complaint, complaint.id)
         assert row is not None
         transition(s, row, "verifikasi", ADMIN, NOW + timedelta(minutes=1))
         transition(s, row, "tindaklanjuti", ADMIN, NOW + timedelta(minutes=2))
-        transition(s, row, "selesaikan", ADMIN, NOW + timedelta(minutes=3), public_note="Sudah ditertibkan")
+        transition(s, row, "selesaikan", ADMIN, NOW + timedelta(minutes=minutes), public_note="Sudah ditertibkan")
     return complaint
 
 

@@ -6,37 +6,21 @@
 # at. Through router.handle, on SQLite and PostgreSQL.
 from __future__ import annotations
 
-from datetime import timedelta
-
 from bot.dialogs.types import Event
-from storage.lifecycle import OPEN_STATUSES, Actor, transition
+from storage.lifecycle import OPEN_STATUSES
 from storage.models import Complaint
 from tests.test_tenants_bot import (
     ARJASA,
     JELBUK,
-    NOW,
     WARGA_A,
     WARGA_J,
     Chats,
     chats,
-    file_complaint,
     text,
 )
+from tests.test_tenants_feedback import solved
 
 __all__ = ["chats"]  # the fixture, imported for the tests below
-ADMIN = Actor("petugas", None, "Pak Admin", "admin")
-
-
-def solved(c: Chats, user: int, kode: str, minutes: int = 3) -> Complaint:
-    """A complaint of `user` in `kode`, resolved `minutes` after NOW (which asks "sudah selesai?")."""
-    complaint = file_complaint(c, user, kode)
-    with c.db.transaction(kode) as s:
-        row = s.get(Complaint, complaint.id)
-        assert row is not None
-        transition(s, row, "verifikasi", ADMIN, NOW + timedelta(minutes=1))
-        transition(s, row, "tindaklanjuti", ADMIN, NOW + timedelta(minutes=2))
-        transition(s, row, "selesaikan", ADMIN, NOW + timedelta(minutes=minutes), public_note="Sudah ditertibkan")
-    return complaint
 
 
 def row(c: Chats, kode: str, cid: int) -> Complaint:
