@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, select, tuple_, update
+from sqlalchemy import Table, bindparam, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from storage.lengths import limit
@@ -144,15 +144,23 @@ def hold_dialog_states(session: Session, keys: Iterable[tuple[str, str, str]]) -
     return list(session.scalars(select(DialogState).where(key.in_(wanted))).all())
 
 
+# Built once, run in every handling batch (as outbox._UNDELIVERED).
+_INBOX = cast(Table, InboxItem.__table__)
+_MARK_HANDLED = (
+    update(_INBOX)
+    .where(_INBOX.c.id.in_(bindparam("ids", expanding=True)), _INBOX.c.handled_at.is_(None))
+    .values(handled_at=bindparam("now"), attempts=_INBOX.c.attempts + 1)
+)
+
+
 def mark_handled(session: Session, item_ids: Sequence[int], now: datetime) -> None:
-    """Mark items handled, in the transaction that recorded their effects."""
+    """Mark items handled, in the transaction that recorded their effects. On the session's
+    connection (the inbox is a shared table, no kecamatan scope), after a flush, as the ORM's
+    autoflush would: an item changed in the session (mark_failed) is written first, so the
+    attempts add up."""
     if item_ids:
-        session.execute(
-            update(InboxItem)
-            .where(InboxItem.id.in_(item_ids), InboxItem.handled_at.is_(None))
-            .values(handled_at=now, attempts=InboxItem.attempts + 1),
-            execution_options={"synchronize_session": False},
-        )
+        session.flush()
+        session.connection().execute(_MARK_HANDLED, {"ids": list(item_ids), "now": now})
 
 
 def mark_failed(session: Session, item_id: int, error: str, now: datetime, give_up: bool) -> None:
