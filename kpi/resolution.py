@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -44,6 +44,16 @@ class ResolutionCounts:
     def counted(self) -> int:
         """The IKU 4 denominator."""
         return self.received - self.excluded_duplicate - self.excluded_forwarded
+
+
+def add_counts(parts: Iterable[ResolutionCounts]) -> ResolutionCounts:
+    """The counts of disjoint groups of one cohort (triwulan, desa, days) added up."""
+    totals = [0, 0, 0, 0, 0]
+    for p in parts:
+        for i, n in enumerate((p.received, p.excluded_duplicate, p.excluded_forwarded, p.resolved,
+                               p.within_standard)):
+            totals[i] += n
+    return ResolutionCounts(*totals)
 
 
 def resolution_rate(c: ResolutionCounts) -> Fraction | None:

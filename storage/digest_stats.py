@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Date, and_, case, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from kpi.resolution import ResolutionCounts
+from kpi.resolution import ResolutionCounts, add_counts
 from kpi.workdays import working_days_between
 from storage import complaint_stats
 from storage.lifecycle import DITERUSKAN, DUPLIKAT, OPEN_STATUSES, SELESAI
@@ -167,14 +167,7 @@ def resolution_figures(
         if row.day_done is not None and part.resolved:
             days = working_days_between(_as_date(row.got), _as_date(row.day_done), holidays)
             durations[days] += part.resolved
-    counts = ResolutionCounts(
-        received=sum(p.received for p in parts),
-        excluded_duplicate=sum(p.excluded_duplicate for p in parts),
-        excluded_forwarded=sum(p.excluded_forwarded for p in parts),
-        resolved=sum(p.resolved for p in parts),
-        within_standard=sum(p.within_standard for p in parts),
-    )
-    return ResolutionFigures(counts, dict(durations))
+    return ResolutionFigures(add_counts(parts), dict(durations))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@
 # (tests/test_iku4_year.py).
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +22,7 @@ from sqlalchemy import case, false, func, not_, null, select
 from sqlalchemy.orm import Session
 
 from kpi.periods import quarters_of
-from kpi.resolution import ResolutionCounts
+from kpi.resolution import ResolutionCounts, add_counts
 from storage.complaint_stats import (
     DEFAULT_DEFINITION,
     Cohort,
@@ -55,21 +55,8 @@ class _Pair:
         self.c = type("Cols", (), cols)
 
 
-def _add(parts: Iterable[ResolutionCounts]) -> ResolutionCounts:
-    total = ResolutionCounts(0, 0, 0, 0, 0)
-    for p in parts:
-        total = ResolutionCounts(
-            received=total.received + p.received,
-            excluded_duplicate=total.excluded_duplicate + p.excluded_duplicate,
-            excluded_forwarded=total.excluded_forwarded + p.excluded_forwarded,
-            resolved=total.resolved + p.resolved,
-            within_standard=total.within_standard + p.within_standard,
-        )
-    return total
-
-
 def _largest_first(groups: dict[str, list[ResolutionCounts]]) -> dict[str, ResolutionCounts]:
-    summed = {key: _add(parts) for key, parts in groups.items()}
+    summed = {key: add_counts(parts) for key, parts in groups.items()}
     return dict(sorted(summed.items(), key=lambda kv: (-kv[1].received, kv[0])))
 
 
@@ -137,7 +124,7 @@ def year_breakdown(session: Session, year: int, tz: ZoneInfo, cohort: Cohort,
     prepare(session)
     if quarters_only:
         counted = session.execute(select(t.c.q, *quarter_cols).group_by(t.c.q)).all()
-        return YearBreakdown({i: _add(counts_of(r, "q_") for r in counted if int(r.q) == i) for i in range(1, 5)},
+        return YearBreakdown({i: add_counts(counts_of(r, "q_") for r in counted if int(r.q) == i) for i in range(1, 5)},
                              ResolutionCounts(0, 0, 0, 0, 0), {}, {})
     year_cols = count_columns(session, _Pair(t, "s_y", "ot_y"), tz, definition, prefix="y_")
     rows = session.execute(
@@ -154,8 +141,8 @@ def year_breakdown(session: Session, year: int, tz: ZoneInfo, cohort: Cohort,
         by_channel.setdefault(str(row.channel), []).append(ytd)
         by_desa.setdefault(str(row.desa), []).append(ytd)
     return YearBreakdown(
-        by_quarter={i: _add(by_quarter.get(i, [])) for i in range(1, 5)},
-        total=_add(year_parts),
+        by_quarter={i: add_counts(by_quarter.get(i, [])) for i in range(1, 5)},
+        total=add_counts(year_parts),
         by_channel=_largest_first(by_channel),
         by_desa=_largest_first(by_desa),
     )

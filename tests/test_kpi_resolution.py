@@ -70,3 +70,12 @@ def test_rate_is_a_share(received: int, data: st.DataObject) -> None:
     rate = resolution_rate(ResolutionCounts(received, dup, fwd, resolved, ontime))
     assert rate is None or 0 <= rate <= 1
     assert (rate is None) == (received - dup - fwd == 0)
+
+
+def test_add_counts_adds_every_field_and_nothing_is_zero() -> None:
+    from kpi.resolution import add_counts
+
+    parts = [ResolutionCounts(10, 1, 2, 5, 3), ResolutionCounts(4, 0, 1, 2, 2), ResolutionCounts(0, 0, 0, 0, 0)]
+    assert add_counts(parts) == ResolutionCounts(14, 1, 3, 7, 5)
+    assert add_counts([]) == ResolutionCounts(0, 0, 0, 0, 0)
+    assert add_counts(iter(parts[:1])) == parts[0]

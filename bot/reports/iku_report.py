@@ -171,16 +171,6 @@ def _activities(session: Session, office: Office, year: int, started: list[int],
     })
 
 
-def _sum_counts(parts: Sequence[ResolutionCounts]) -> ResolutionCounts:
-    return ResolutionCounts(
-        received=sum(p.received for p in parts),
-        excluded_duplicate=sum(p.excluded_duplicate for p in parts),
-        excluded_forwarded=sum(p.excluded_forwarded for p in parts),
-        resolved=sum(p.resolved for p in parts),
-        within_standard=sum(p.within_standard for p in parts),
-    )
-
-
 def cutoff_of(as_of: date, tz: ZoneInfo) -> datetime:
     """The end of the as-of day on the office's wall clock (the next local midnight)."""
     return datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=tz)
