@@ -34,6 +34,7 @@ def _insert(session: Session):  # type: ignore[no-untyped-def]
     return insert(cast(Table, InboxItem.__table__))
 
 
+_INBOX = cast(Table, InboxItem.__table__)
 EXTERNAL_ID_LENGTH = limit(InboxItem.external_id) or 100
 _DIGEST_PREFIX = "sha256:"
 
@@ -45,6 +46,10 @@ def key(external_id: str) -> str:
     if len(external_id) <= EXTERNAL_ID_LENGTH:
         return external_id
     return _DIGEST_PREFIX + hashlib.sha256(external_id.encode()).hexdigest()
+
+
+# The INSERT ... ON CONFLICT DO NOTHING of `store`, per dialect name, built on first use.
+_STORE: dict[str, Any] = {}
 
 
 def store(
@@ -59,11 +64,15 @@ def store(
     ]
     if not rows:
         return 0
-    stmt = _insert(session).on_conflict_do_nothing(index_elements=["source", "external_id"])
-    # One statement run for every row (executemany): its SQL is compiled once and cached,
-    # where a multi-row VALUES was compiled again for every batch (a quarter of a batch's
-    # handling time). SQLAlchemy keeps an INSERT's rowcount only when asked (psycopg
+    # One statement run for every row (executemany), built once per dialect (_STORE): its SQL
+    # is compiled once and cached, where a multi-row VALUES was compiled again for every batch
+    # (a quarter of a batch's handling time), and building the INSERT and its cache key anew
+    # was a twentieth. SQLAlchemy keeps an INSERT's rowcount only when asked (psycopg
     # otherwise reports -1); with executemany it is the sum over the rows.
+    stmt = _STORE.get(session.get_bind().dialect.name)
+    if stmt is None:
+        stmt = _STORE.setdefault(session.get_bind().dialect.name,
+                                 _insert(session).on_conflict_do_nothing(index_elements=["source", "external_id"]))
     result = session.execute(stmt, rows, execution_options={"preserve_rowcount": True})
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -89,19 +98,29 @@ def _postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+_CLAIM: dict[tuple[bool, int], Any] = {}
+
+
 def claim_batch(session: Session, source: str, limit: int = 100) -> list[tuple[int, str, int]]:
     """The oldest pending items as (id, external_id, attempts), in id order, locked until the
     transaction ends (PostgreSQL; SQLite's one writer is lock enough). Handling must keep this
     order within a chat. On PostgreSQL items locked by another worker are skipped, not waited
     for: ask held_elsewhere which chats they hold."""
-    stmt = (
-        select(InboxItem.id, InboxItem.external_id, InboxItem.attempts)
-        .where(InboxItem.handled_at.is_(None), InboxItem.source == source)
-        .order_by(InboxItem.id)
-        .limit(limit)
-        .with_for_update(skip_locked=_postgres(session))
-    )
-    return [(row.id, row.external_id, row.attempts) for row in session.execute(stmt)]
+    # Built once per (locking, limit): run in every handling batch. On the session's connection:
+    # the inbox is a shared table (no kecamatan scope to add) and nothing is pending to flush
+    # at the start of a batch, where it is claimed.
+    postgres = _postgres(session)
+    stmt = _CLAIM.get((postgres, limit))
+    if stmt is None:
+        stmt = _CLAIM.setdefault((postgres, limit), (
+            select(_INBOX.c.id, _INBOX.c.external_id, _INBOX.c.attempts)
+            .where(_INBOX.c.handled_at.is_(None), _INBOX.c.source == bindparam("source"))
+            .order_by(_INBOX.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=postgres)
+        ))
+    session.flush()
+    return [(row.id, row.external_id, row.attempts) for row in session.connection().execute(stmt, {"source": source})]
 
 
 def held_elsewhere(session: Session, source: str, claimed: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -130,6 +149,12 @@ def payloads(session: Session, item_ids: Sequence[int]) -> dict[int, dict[str, A
     return {row.id: dict(row.payload) for row in rows}
 
 
+# Built once (an ORM SELECT, so the states land in the identity map): run in every batch.
+_HOLD = select(DialogState).where(
+    tuple_(DialogState.channel, DialogState.chat_id, DialogState.user_id).in_(bindparam("keys", expanding=True))
+)
+
+
 def hold_dialog_states(session: Session, keys: Iterable[tuple[str, str, str]]) -> list[DialogState]:
     """Load the dialog states of a batch's callers, (channel, chat, user), in one query.
 
@@ -140,12 +165,10 @@ def hold_dialog_states(session: Session, keys: Iterable[tuple[str, str, str]]) -
     wanted = sorted(set(keys))
     if not wanted:
         return []
-    key = tuple_(DialogState.channel, DialogState.chat_id, DialogState.user_id)
-    return list(session.scalars(select(DialogState).where(key.in_(wanted))).all())
+    return list(session.scalars(_HOLD, {"keys": wanted}).all())
 
 
 # Built once, run in every handling batch (as outbox._UNDELIVERED).
-_INBOX = cast(Table, InboxItem.__table__)
 _MARK_HANDLED = (
     update(_INBOX)
     .where(_INBOX.c.id.in_(bindparam("ids", expanding=True)), _INBOX.c.handled_at.is_(None))
