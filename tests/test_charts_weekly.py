@@ -63,3 +63,26 @@ def test_the_digest_chart_names_weeks_by_their_monday() -> None:
     ax.figure.canvas.draw()  # type: ignore[union-attr]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["2 Nov", "9 Nov", "16 Nov", "23 Nov", "4 Jan"]
     assert ax.get_xlabel() == "Minggu, mulai Senin"
+
+
+def test_nothing_is_drawn_outside_the_chart_with_big_counts_and_a_long_title() -> None:
+    # The margins are fixed (no tight_layout): the widest count labels, the legend row under
+    # the axes and a long office name must still fit inside the picture.
+    received = [123_456, 99_999, 0, 5, 10, 20, 40, 80, 160, 320, 640, 1_280]
+    fig = weekly_figure([f"{d} Des" for d in range(1, 13)], received, received, [Decimal("99.99")] * 12,
+                        Decimal("95.50"), "Kecamatan Sumberbaru Kabupaten Jember: pengaduan 12 minggu terakhir")
+    fig.canvas.draw()  # type: ignore[attr-defined]
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    box = fig.get_tightbbox(renderer)
+    width, height = fig.get_size_inches()
+    assert box.x0 >= 0 and box.y0 >= 0, box
+    assert box.x1 <= width and box.y1 <= height, box
+    # The legend row sits under the axis title "Minggu, mulai Senin", not across it.
+    counts = fig.axes[0]
+    legend = counts.get_legend()
+    assert legend is not None
+    legend_box = legend.get_window_extent(renderer)
+    label_box = counts.xaxis.label.get_window_extent(renderer)
+    assert legend_box.y1 <= label_box.y0, (legend_box, label_box)
+    png = weekly_chart(LABELS, received, received, [None] * 12, None, "x")
+    assert png.startswith(b"\x89PNG")
