@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, event, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -182,6 +183,14 @@ def _mentions(payload: object, user_id: str) -> bool:
     return re.search(rf"(?<![0-9A-Za-z]){re.escape(user_id)}(?![0-9A-Za-z])", text) is not None
 
 
+def _of_channel(column: Any, channel: str) -> Any:
+    # A Telegram account's traces are also under each kecamatan bot's channel
+    # ("telegram:<kode>", bot/channels/telegram_bots.py): the same user id on every bot.
+    if channel == "telegram":
+        return or_(column == channel, column.like("telegram:%"))
+    return column == channel
+
+
 def erase_chat_traces(session: Session, channel: str, user_id: str) -> int:
     """Raw updates already handled, messages already sent or given up, and conversation
     state of this chat account. A message still waiting (such as the confirmation of the
@@ -195,7 +204,7 @@ def erase_chat_traces(session: Session, channel: str, user_id: str) -> int:
     result = session.execute(
         delete(OutboxItem)
         .where(
-            OutboxItem.channel == channel,
+            _of_channel(OutboxItem.channel, channel),
             OutboxItem.chat_id == user_id,
             or_(OutboxItem.sent_at.is_not(None), OutboxItem.failed_at.is_not(None)),
         )
@@ -206,7 +215,7 @@ def erase_chat_traces(session: Session, channel: str, user_id: str) -> int:
     # row and writes its next state after us (a new row, which the dialog retention drops).
     for state in session.scalars(
         select(DialogState).where(
-            DialogState.channel == channel, or_(DialogState.chat_id == user_id, DialogState.user_id == user_id)
+            _of_channel(DialogState.channel, channel), or_(DialogState.chat_id == user_id, DialogState.user_id == user_id)
         )
     ).all():
         session.delete(state)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.app.service import Service
+from bot.config.office import TOKEN_VARIABLE_PREFIX
 from bot.config.settings import load_settings
 from bot.emulators.telegram import BotApiEmulator, Outgoing
 from storage import people
@@ -39,7 +40,10 @@ class World:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            await self.emu.wait_idle(timeout=timeout, quiet=0.1)
+            # World(bot, service) with a bot of add_bot plays the users of a kecamatan bot.
+            root = self.emu.server
+            for emu in (root, *root.other_bots):  # every bot of the deployment
+                await emu.wait_idle(timeout=timeout, quiet=0.1)
             if await asyncio.to_thread(self._settled):
                 return
             if loop.time() > deadline:
@@ -105,6 +109,15 @@ async def start_world(tmp_path: Path, env: dict[str, str] | None = None) -> Worl
     emu.user(KOORDINATOR, "Rina", "rina")
     emu.user(ORANG_LAIN, "Joko", "joko")
     emu.group(GROUP, "Trantib Jelbuk")
+    # A kecamatan bot's token in env (SIGAP_TELEGRAM_TOKEN_ARJASA=...): served by the same
+    # emulator, as @sigap_arjasa_bot, with the same people (each bot has its own chats).
+    for name, token in (env or {}).items():
+        if name.startswith(TOKEN_VARIABLE_PREFIX) and token:
+            other = emu.add_bot(token, f"sigap_{name.removeprefix(TOKEN_VARIABLE_PREFIX).lower()}_bot")
+            for uid, first, username in ((WARGA, "Siti", "siti"), (WARGA2, "Ahmad", "ahmad"),
+                                         (PETUGAS, "Budi", "budi"), (KOORDINATOR, "Rina", "rina"),
+                                         (ORANG_LAIN, "Joko", "joko")):
+                other.user(uid, first, username)
     settings = load_settings(env={"SIGAP_DATA_DIR": str(tmp_path), **register_env(), **(env or {})}, env_file=None)
     service = Service(settings, token=TOKEN, base_url=emu.base_url, base_file_url=emu.base_file_url, rate_limit=False)
     now = datetime.now(UTC)

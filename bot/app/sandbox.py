@@ -13,9 +13,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.app.service import Service
+from bot.channels import telegram_bots
+from bot.config.office import load_office
 from bot.config.settings import Settings, WhatsAppSettings
 from bot.emulators.telegram import BotApiEmulator, Outgoing
 from bot.emulators.whatsapp import GraphApiEmulator, SandboxUser
+from bot.jobs.offices import served_offices
 from bot.texts import to_plain
 from storage import inbox, outbox, people
 from storage.db import sqlite_url
@@ -25,6 +28,7 @@ WARGA = 1001
 PETUGAS = 2001
 GROUP = -1001234567890
 WA_WARGA = "6281234567001"
+BOT_SHARED = "bersama"  # the shared bot's name at /bot
 # A tiny valid JPEG, so a "photo" in the sandbox is a real file.
 PHOTO = bytes.fromhex(
     "ffd8ffe000104a46494600010100000100010000ffdb004300080606070605080707070909080a0c140d0c0b0b0c1912"
@@ -38,6 +42,8 @@ HELP = """Perintah sandbox:
   /sebagai petugas   bicara sebagai petugas di grup Trantib
   /sebagai wa        bicara sebagai warga lewat WhatsApp (webhook sungguhan, API tiruan)
   /pribadi, /grup    petugas: pindah ke chat pribadi / grup
+  /bot NAMA          bicara dengan bot lain (bila ada kecamatan dengan bot sendiri:
+                     /bot bersama, /bot arjasa, ...)
   1, 2, ...          tekan tombol bernomor pada pesan terakhir yang bertombol
   35 tahun           angka yang bukan nomor tombol (mis. usia di survei): tambahkan satuannya
   /survei            survei kepuasan (SKM); petugas: /skm_kertas input formulir kertas, /ikm
@@ -75,14 +81,21 @@ def with_whatsapp(settings: Settings, emu: GraphApiEmulator, verify_token: str) 
 
 
 class Terminal:
-    def __init__(self, emu: BotApiEmulator, out=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, emu: BotApiEmulator, out=None, bots: dict[str, tuple[BotApiEmulator, int]] | None = None) -> None:  # type: ignore[no-untyped-def]
         self.emu = emu
         # sys.stdout as it is now, not as it was at import (tests capture and close it).
         self.out = out if out is not None else sys.stdout
-        self.shown = 0
+        # Every bot you can talk to, by name, with its Trantib group: the shared one, and
+        # each kecamatan's own (bot/channels/telegram_bots.py); `emu` is the one you talk to.
+        self.bots: dict[str, tuple[BotApiEmulator, int]] = {BOT_SHARED: (emu, GROUP), **(bots or {})}
+        self.bot = BOT_SHARED
+        self.group = GROUP
+        self.shown_by: dict[str, int] = {}
         self.role = "warga"
         self.chat = WARGA
-        self.last_buttons: dict[int, tuple[int, list[tuple[str, str | None]]]] = {}
+        self.buttons_by_bot: dict[str, dict[int, tuple[int, list[tuple[str, str | None]]]]] = {
+            name: {} for name in self.bots}
+        self.last_buttons = self.buttons_by_bot[BOT_SHARED]
         self.wa: SandboxUser | None = None
         self.pending: list[asyncio.Task[str | None]] = []
         # Lines ended with "\\" so far: one message of several lines (an officer's note).
@@ -92,27 +105,32 @@ class Terminal:
         print(text, file=self.out, flush=True)
 
     def chat_name(self, chat_id: int) -> str:
-        return {WARGA: "Warga", PETUGAS: "Petugas (pribadi)", GROUP: "Grup Trantib"}.get(chat_id, str(chat_id))
+        names = {WARGA: "Warga", PETUGAS: "Petugas (pribadi)", **{g: "Grup Trantib" for _, g in self.bots.values()}}
+        return names.get(chat_id, str(chat_id))
 
     def show_new(self) -> None:
-        sent = self.emu.sent
-        for o in sent[self.shown :]:
-            self.show(o)
-        self.shown = len(sent)
+        for name, (emu, _group) in self.bots.items():
+            sent = emu.sent
+            for o in sent[self.shown_by.get(name, 0):]:
+                self.show(o, name)
+            self.shown_by[name] = len(sent)
         if self.wa is not None:
             for line in self.wa.new_lines(lambda text: text):
                 self.print(line)
 
-    def show(self, o: Outgoing) -> None:
+    def show(self, o: Outgoing, bot: str = BOT_SHARED) -> None:
         if o.method in ("deleteMessage",):
             return
+        last_buttons = self.buttons_by_bot[bot]
         if o.method == "editMessageReplyMarkup" and not o.buttons:
             # Spent buttons taken off (the note preview): nothing new to read, nothing to press.
-            last = self.last_buttons.get(o.chat_id)
+            last = last_buttons.get(o.chat_id)
             if last is not None and last[0] == o.message_id:
-                del self.last_buttons[o.chat_id]
+                del last_buttons[o.chat_id]
             return
         where = self.chat_name(o.chat_id)
+        if len(self.bots) > 1:
+            where += f", bot {bot}"
         tag = "diperbarui" if o.is_edit else "bot"
         if o.location:
             body = f"📍 lokasi {o.location.get('latitude')}, {o.location.get('longitude')}"
@@ -123,12 +141,14 @@ class Terminal:
         self.print(f"\n[{where}] {tag}:\n{body}")
         choices = [b for b in o.buttons]
         if choices:
-            self.last_buttons[o.chat_id] = (o.message_id, choices)
+            last_buttons[o.chat_id] = (o.message_id, choices)
             for i, (label, data) in enumerate(choices, 1):
                 self.print(f"   [{i}] {label}" + ("" if data else "  (tautan)"))
 
     def prompt(self) -> str:
-        return "WhatsApp > " if self.role == "wa" else f"{self.chat_name(self.chat)} > "
+        if self.role == "wa":
+            return "WhatsApp > "
+        return f"{self.chat_name(self.chat)}{f' (bot {self.bot})' if len(self.bots) > 1 else ''} > "
 
     def user(self) -> int:
         return WARGA if self.role == "warga" else PETUGAS
@@ -155,7 +175,7 @@ class Terminal:
             if who == "warga":
                 self.role, self.chat = "warga", WARGA
             elif who == "petugas":
-                self.role, self.chat = "petugas", GROUP
+                self.role, self.chat = "petugas", self.group
             elif who in ("wa", "whatsapp") and self.wa is not None:
                 self.role = "wa"
                 self.print("Sekarang Anda warga di WhatsApp. Ketik apa saja (mis. Halo).")
@@ -164,13 +184,26 @@ class Terminal:
                 self.print("Pilihan: /sebagai warga, /sebagai petugas atau /sebagai wa")
                 return True
             self.print(f"Sekarang Anda {self.role}, di {self.chat_name(self.chat)}.")
+        elif line.startswith("/bot"):
+            name = line[len("/bot"):].strip().lower()
+            if name not in self.bots:
+                self.print("Pilihan: " + ", ".join(f"/bot {n}" for n in self.bots))
+                return True
+            self.bot = name
+            self.emu, self.group = self.bots[name]
+            self.last_buttons = self.buttons_by_bot[name]
+            if self.chat < 0:
+                self.chat = self.group
+            if self.role == "wa":
+                self.role = "warga"
+            self.print(f"Sekarang Anda bicara dengan bot {name}, di {self.chat_name(self.chat)}.")
         elif self.role == "wa" and self.wa is not None:
             self.pending.append(asyncio.ensure_future(self.wa.act(line)))
         elif line == "/pribadi" and self.role == "petugas":
             self.chat = PETUGAS
             self.print("Pindah ke chat pribadi petugas dengan bot.")
         elif line == "/grup" and self.role == "petugas":
-            self.chat = GROUP
+            self.chat = self.group
             self.print("Pindah ke grup Trantib.")
         elif line.isdigit():
             found = self.last_buttons.get(self.chat)
@@ -204,12 +237,41 @@ class Terminal:
             self.emu.send_text(self.user(), text, chat=self.chat)
 
 
-def seed(service: Service) -> None:
+def seed(service: Service, groups: dict[str, int] | None = None) -> None:
+    """The sandbox officer and Trantib group; `groups`: each kecamatan bot's own group, in
+    its kecamatan (one group of two kecamatan would be refused as ambiguous)."""
     now = datetime.now(UTC)
-    with service.db.transaction() as s:
-        if people.officer_by_telegram(s, PETUGAS) is None:
-            people.add_officer(s, PETUGAS, "Petugas Sandbox", "admin", now)
-        people.set_setting(s, "trantib_group", str(GROUP), now)
+    every: dict[str | None, int] = {None: GROUP}
+    every.update(groups or {})
+    for kode, group in every.items():
+        with service.db.transaction(kode) as s:
+            if people.officer_by_telegram(s, PETUGAS) is None:
+                people.add_officer(s, PETUGAS, "Petugas Sandbox", "admin", now)
+            people.set_setting(s, "trantib_group", str(group), now)
+
+
+def add_kecamatan_bots(emu: BotApiEmulator, settings: Settings) -> tuple[Settings, dict[str, tuple[BotApiEmulator, int]],
+                                                                         dict[str, int]]:
+    """Each kecamatan whose office file names a token variable gets its own emulated bot on
+    the same emulator, with a made-up token put in that variable: the sandbox needs no real
+    token, for any bot. Returns the settings with the tokens, the Terminal's bots by name and
+    each kecamatan's group."""
+    offices = served_offices(settings, load_office(settings.office_file))
+    values = dict(settings.telegram_token_values)
+    bots: dict[str, tuple[BotApiEmulator, int]] = {}
+    groups: dict[str, int] = {}
+    for i, (kode, variable) in enumerate(telegram_bots.token_variables(offices).items(), 1):
+        token = f"{100200300 + i}:SANDBOX-{kode.replace('.', '')}-not-secret"
+        name = offices[kode].kecamatan.lower().replace(" ", "_")
+        bot = emu.add_bot(token, f"sigap_sandbox_{name}_bot")
+        bot.user(WARGA, "Siti", "siti_warga")
+        bot.user(PETUGAS, "Budi", "budi_trantib")
+        group = GROUP - i
+        bot.group(group, f"Trantib {offices[kode].kecamatan}")
+        values[variable] = token
+        bots[name] = (bot, group)
+        groups[kode] = group
+    return dataclasses.replace(settings, telegram_token_values=values), bots, groups
 
 
 async def run_sandbox(settings: Settings, script: Path | None = None) -> int:
@@ -222,17 +284,18 @@ async def run_sandbox(settings: Settings, script: Path | None = None) -> int:
         emu.user(WARGA, "Siti", "siti_warga")
         emu.user(PETUGAS, "Budi", "budi_trantib")
         emu.group(GROUP, "Trantib Jelbuk")
+        settings, bots, groups = add_kecamatan_bots(emu, settings)
         wa_emu = GraphApiEmulator(token=secrets.token_urlsafe(24), app_secret=secrets.token_urlsafe(24))
         await wa_emu.start()
         wa_emu.user(WA_WARGA, "Sari")
         verify = secrets.token_urlsafe(16)
         settings = with_whatsapp(settings, wa_emu, verify)
         service = Service(settings, token=TOKEN, base_url=emu.base_url, base_file_url=emu.base_file_url)
-        seed(service)
+        seed(service, groups)
         await service.start()
         assert service.web is not None
         wa_emu.connect(service.web.url + settings.web.whatsapp_path, verify)
-        term = Terminal(emu)
+        term = Terminal(emu, bots=bots)
         term.wa = SandboxUser(wa_emu, WA_WARGA, PHOTO)
         term.print(f"SIGAP sandbox, {service.office.name}. Data: {settings.data_dir}")
         term.print(HELP)
@@ -259,8 +322,9 @@ async def run_sandbox(settings: Settings, script: Path | None = None) -> int:
                     if notice:
                         term.print(notice)
                 term.pending.clear()
-                with contextlib.suppress(TimeoutError):
-                    await emu.wait_idle(timeout=5.0, quiet=0.3)
+                for bot in (emu, *emu.other_bots):
+                    with contextlib.suppress(TimeoutError):
+                        await bot.wait_idle(timeout=5.0, quiet=0.3)
                 await _settle(service)
                 term.show_new()
         finally:

@@ -10,11 +10,13 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.app.delivery import Delivery, Sender
 from bot.app.failures import TelegramUnreachable
 from bot.app.web import WebServer, build_app
+from bot.channels import telegram_bots
 from bot.channels.telegram import TelegramChannel, TelegramSender, build_application
 from bot.channels.whatsapp import WhatsAppService
 from bot.config.office import Office, load_office, load_offices
@@ -24,9 +26,13 @@ from bot.dialogs.context import Runtime
 from bot.jobs import kecamatan_jobs
 from bot.jobs.digest_job import DigestJob
 from bot.jobs.digest_rounds import DigestRounds
+from bot.jobs.offices import served_offices
 from bot.texts import set_timezone
 from storage import job_locks, migrate, people
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from telegram.ext import Application
 
 log = logging.getLogger(__name__)
 SECRET_KEY = "button_secret"
@@ -93,6 +99,9 @@ class Service:
     ) -> None:
         self.settings = settings
         self.office = office or load_office(settings.office_file)
+        # The kecamatan bots (bot/channels/telegram_bots.py): a token variable an office file
+        # names but nobody filled stops the start here, before the register is opened.
+        bot_tokens = settings.bot_tokens(served_offices(settings, self.office))
         self.db = open_database(settings)
         self.app = build_application(
             token,
@@ -100,6 +109,14 @@ class Service:
             base_file_url or settings.telegram_base_file_url,
             rate_limit=rate_limit,
         )
+        # One Application per kecamatan bot, each with its own rate limiter: Telegram's limits
+        # (30 messages a second, 20 a minute per group) are counted per bot.
+        self.bots: dict[str, Application] = {
+            kode: build_application(bot_token, base_url or settings.telegram_base_url,
+                                    base_file_url or settings.telegram_base_file_url, rate_limit=rate_limit)
+            for kode, bot_token in bot_tokens.items()
+        }
+        self.bot_channels: dict[str, TelegramChannel] = {}
         self.clock = clock
         self._tasks: list[asyncio.Task[None]] = []
         self.rt: Runtime | None = None
@@ -112,20 +129,21 @@ class Service:
         self.whatsapp = WhatsAppService(settings.whatsapp, self.db, clock) if settings.whatsapp.enabled else None
         self.web: WebServer | None = None
 
-    async def _connect_telegram(self) -> None:
+    async def _connect_telegram(self, app: Application | None = None, variable: str = "SIGAP_TELEGRAM_TOKEN") -> None:
         """The first call to Telegram, retried with a doubling wait: a bot started while the
         network is still coming up (boot, a router restart) waits instead of dying."""
         from telegram.error import InvalidToken, NetworkError
 
+        app = app or self.app
         attempts = max(1, self.settings.telegram_start_attempts)
         wait = self.settings.telegram_start_backoff
         for attempt in range(1, attempts + 1):
             try:
-                await self.app.initialize()
+                await app.initialize()
                 return
             except InvalidToken as exc:
                 raise TelegramUnreachable(
-                    "Token Telegram ditolak; periksa SIGAP_TELEGRAM_TOKEN (dari @BotFather)."
+                    f"Token Telegram ditolak; periksa {variable} (dari @BotFather)."
                 ) from exc
             except NetworkError as exc:
                 if attempt == attempts:
@@ -147,7 +165,13 @@ class Service:
         await self._connect_telegram()
         me = await self.app.bot.get_me()
         self.rt = make_runtime(self.settings, self.office, self.db, me.username or "sigap_bot")
-        senders: dict[str, Sender] = {"telegram": TelegramSender(self.app.bot)}
+        served = served_offices(self.settings, self.office)
+        for kode, app in self.bots.items():
+            await self._connect_telegram(app, served[kode].telegram_token_env or kode)
+            self.rt.bot_usernames[kode] = (await app.bot.get_me()).username or ""
+        # The outbox's channel names the bot that sends (bot/channels/telegram_bots.py).
+        senders: dict[str, Sender] = {telegram_bots.SHARED: TelegramSender(self.app.bot)}
+        senders.update({telegram_bots.channel_of(kode): TelegramSender(app.bot) for kode, app in self.bots.items()})
         if self.whatsapp is not None:
             senders["whatsapp"] = self.whatsapp.sender
         self.delivery = Delivery(
@@ -156,7 +180,14 @@ class Service:
         self.channel = TelegramChannel(
             self.app, self.db, self.rt, self.delivery, poll_timeout=self.settings.telegram_poll_timeout, clock=self.clock
         )
+        self.bot_channels = {
+            kode: TelegramChannel(app, self.db, self.rt, self.delivery, poll_timeout=self.settings.telegram_poll_timeout,
+                                  clock=self.clock, bot_kode=kode, username=self.rt.bot_usernames[kode])
+            for kode, app in self.bots.items()
+        }
         await self.app.start()
+        for app in self.bots.values():
+            await app.start()
         # A periodic nudge through PTB's JobQueue, in case a wake-up was missed.
         assert self.app.job_queue is not None
         self.app.job_queue.run_repeating(self._sweep, interval=30, first=30, name="sweep")
@@ -166,8 +197,9 @@ class Service:
         self.app.job_queue.run_once(self._retention, when=300, name="retensi-awal")
         # The weekly digest of every kecamatan, then the kabupaten's: its weekly slot, plus a
         # catch-up at startup and every hour (bot/jobs/digest_rounds.py).
-        self.digests = kecamatan_jobs.digest_rounds(self.db, self.rt, self.settings, TelegramSender(self.app.bot),
-                                                    self.clock)
+        self.digests = kecamatan_jobs.digest_rounds(
+            self.db, self.rt, self.settings, TelegramSender(self.app.bot), self.clock,
+            bot_senders={kode: senders[telegram_bots.channel_of(kode)] for kode in self.bots})
         self.digest = self.digests.jobs[0]
         self.digests.schedule(self.app.job_queue)
         # Deadline reminders of every kecamatan: every 15 minutes, sending only in office hours
@@ -176,6 +208,7 @@ class Service:
         self._tasks = [
             asyncio.create_task(self.channel.handle_loop(), name="handle"),
             asyncio.create_task(self.delivery.run(), name="delivery"),
+            *(asyncio.create_task(c.handle_loop(), name=f"handle-{kode}") for kode, c in self.bot_channels.items()),
         ]
         await self._start_web()
         log.info("SIGAP berjalan sebagai @%s", me.username)
@@ -192,6 +225,13 @@ class Service:
             # A webhook left from an earlier run would make every getUpdates fail with 409.
             await self.app.bot.delete_webhook(drop_pending_updates=False)
             self._tasks.append(asyncio.create_task(self.channel.fetch_loop(), name="fetch"))
+            for kode, channel in self.bot_channels.items():  # each bot polls for itself
+                await channel.bot.delete_webhook(drop_pending_updates=False)
+                self._tasks.append(asyncio.create_task(channel.fetch_loop(), name=f"fetch-{kode}"))
+        secret = web.telegram_webhook_secret or ""
+        # Each kecamatan bot on its own path, with its own secret derived from the one set.
+        hooks = {kode: (telegram_bots.webhook_path(web.telegram_path, kode), telegram_bots.webhook_secret(secret, kode))
+                 for kode in self.bot_channels} if webhook else {}
         dash = self.settings.dashboard
         pages_on = dash.enabled or dash.public_report
         if self.whatsapp is None and not webhook and not pages_on:
@@ -202,6 +242,8 @@ class Service:
             whatsapp_channel=self.whatsapp.channel if self.whatsapp else None,
             telegram_accept=self.channel.accept if webhook else None,
             dashboard=self._mount_dashboard if pages_on else None,
+            telegram_bots=[(path, hook_secret, self.bot_channels[kode].accept)
+                           for kode, (path, hook_secret) in hooks.items()],
         )
         self.web = WebServer(app, web.host, web.port)
         try:
@@ -224,6 +266,12 @@ class Service:
                 secret_token=web.telegram_webhook_secret,
                 allowed_updates=["message", "callback_query"],
             )
+            for kode, (_path, hook_secret) in hooks.items():
+                await self.bot_channels[kode].bot.set_webhook(
+                    url=telegram_bots.webhook_path(web.telegram_webhook_url or "", kode),
+                    secret_token=hook_secret,
+                    allowed_updates=["message", "callback_query"],
+                )
 
     def _mount_dashboard(self, app: object) -> None:
         from bot.dashboard.routes import Dashboard, mount_dashboard
@@ -253,8 +301,9 @@ class Service:
     async def _sweep(self, _context: object) -> None:
         if self.delivery:
             self.delivery.wake()
-        if self.channel:
-            self.channel._work.set()
+        for channel in (self.channel, *self.bot_channels.values()):
+            if channel:
+                channel._work.set()
         if self.whatsapp and self.whatsapp.channel:
             self.whatsapp.channel.wake()
 
@@ -270,9 +319,10 @@ class Service:
         self._tasks = []
         if self.delivery is not None:
             await self.delivery.close()  # writes the sent marks still waiting
-        if self.app.running:
-            await self.app.stop()
-        await self.app.shutdown()
+        for app in (self.app, *self.bots.values()):
+            if app.running:
+                await app.stop()
+            await app.shutdown()
         if self.whatsapp is not None:
             await self.whatsapp.close()
         self.db.dispose()

@@ -12,7 +12,7 @@ import contextlib
 import hmac
 import logging
 import socket
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
 import uvicorn
@@ -22,6 +22,7 @@ from bot.config.settings import WebSettings
 
 log = logging.getLogger(__name__)
 TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+TelegramAccept = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 def build_app(
@@ -31,10 +32,13 @@ def build_app(
     whatsapp_channel: Any | None = None,
     telegram_accept: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
     dashboard: Callable[[FastAPI], None] | None = None,
+    telegram_bots: Sequence[tuple[str, str, TelegramAccept]] = (),
 ) -> FastAPI:
     """`whatsapp` is the pywa client (handshake and signature), `whatsapp_channel` stores what
-    it accepts; `telegram_accept` stores one Telegram update (webhook mode); `dashboard` adds
-    the web dashboard's routes (bot.dashboard.routes.mount_dashboard)."""
+    it accepts; `telegram_accept` stores one Telegram update (webhook mode); `telegram_bots`
+    are the kecamatan bots' (path, secret, accept), each on its own path with its own secret
+    (bot/channels/telegram_bots.py); `dashboard` adds the web dashboard's routes
+    (bot.dashboard.routes.mount_dashboard)."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     if dashboard is not None:
         dashboard(app)
@@ -69,27 +73,30 @@ def build_app(
             return Response(content="ok", media_type="text/plain")
 
     if telegram_accept is not None:
-        secret = web.telegram_webhook_secret or ""
-
-        @app.post(web.telegram_path)
-        async def telegram_update(request: Request) -> Response:
-            given = request.headers.get(TELEGRAM_SECRET_HEADER, "")
-            if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
-                return Response(content="Forbidden", status_code=403, media_type="text/plain")
-            try:
-                update = await request.json()
-            except ValueError:
-                return Response(content="Bad Request", status_code=400, media_type="text/plain")
-            if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
-                return Response(content="Bad Request", status_code=400, media_type="text/plain")
-            try:
-                await telegram_accept(update)
-            except Exception:
-                log.exception("webhook Telegram tidak dapat disimpan")  # Telegram retries it
-                return Response(content="Internal Server Error", status_code=500, media_type="text/plain")
-            return Response(content="ok", media_type="text/plain")
-
+        _telegram_route(app, web.telegram_path, web.telegram_webhook_secret or "", telegram_accept)
+    for path, secret, accept in telegram_bots:
+        _telegram_route(app, path, secret, accept)
     return app
+
+
+def _telegram_route(app: FastAPI, path: str, secret: str, telegram_accept: TelegramAccept) -> None:
+    @app.post(path)
+    async def telegram_update(request: Request) -> Response:
+        given = request.headers.get(TELEGRAM_SECRET_HEADER, "")
+        if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
+            return Response(content="Forbidden", status_code=403, media_type="text/plain")
+        try:
+            update = await request.json()
+        except ValueError:
+            return Response(content="Bad Request", status_code=400, media_type="text/plain")
+        if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+            return Response(content="Bad Request", status_code=400, media_type="text/plain")
+        try:
+            await telegram_accept(update)
+        except Exception:
+            log.exception("webhook Telegram tidak dapat disimpan")  # Telegram retries it
+            return Response(content="Internal Server Error", status_code=500, media_type="text/plain")
+        return Response(content="ok", media_type="text/plain")
 
 
 class _Server(uvicorn.Server):

@@ -109,7 +109,7 @@ class BatchHandler:
                 item_id: self.waiting_key(payload) for item_id, payload in inbox.payloads(s, unprepared).items()
             }
             callers = [p.translated[0] for _, ext, _ in items if (p := prepared.get(ext)) and p.translated]
-            held = inbox.hold_dialog_states(s, ((c.channel, c.chat_id, c.user_id) for c in callers))
+            held = inbox.hold_dialog_states(s, ((c.state_channel, c.chat_id, c.user_id) for c in callers))
             # Chats whose older items another worker holds (PostgreSQL): theirs until it commits.
             others = inbox.held_elsewhere(s, self.channel, [item_id for item_id, _, _ in items])
             blocked = {key for payload in others.values() if (key := self.waiting_key(payload)) is not None}

@@ -35,6 +35,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder  # noqa: E402
 
 from bot.app.delivery import Delivery, EditTargetGone, Retry, Undeliverable
+from bot.channels import telegram_bots
 from bot.channels.batch import Batch, BatchHandler, Prepared, run_handle_loop
 from bot.dialogs import router
 from bot.dialogs.context import Runtime
@@ -170,7 +171,9 @@ class TelegramSender:
 
 
 class TelegramChannel:
-    """Fetches, stores and handles Telegram updates for one bot."""
+    """Fetches, stores and handles Telegram updates for one bot: the shared one, or a
+    kecamatan's own (`bot_kode`), whose inbox rows carry its `source` ("telegram:<kode>",
+    bot/channels/telegram_bots.py) and whose updates all belong to that kecamatan."""
 
     def __init__(
         self,
@@ -181,7 +184,13 @@ class TelegramChannel:
         *,
         poll_timeout: int = 30,
         clock: Callable[[], datetime] = utcnow,
+        bot_kode: str | None = None,
+        username: str | None = None,
     ) -> None:
+        self.bot_kode = bot_kode
+        self.source = telegram_bots.channel_of(bot_kode)
+        # Commands addressed /cmd@name in a group: this bot's own name, not the shared one's.
+        self.username = username or rt.bot_username
         self.app = app
         self.bot = app.bot
         self.db = db
@@ -195,7 +204,7 @@ class TelegramChannel:
         self._answering: set[asyncio.Task[None]] = set()
         self.handled = 0
         self._batches = BatchHandler(
-            db, CHANNEL, self._step, stored_order_key, lambda: self.clock(), MAX_HANDLE_ATTEMPTS, limit=BATCH,
+            db, self.source, self._step, stored_order_key, lambda: self.clock(), MAX_HANDLE_ATTEMPTS, limit=BATCH,
             lease=delivery.lease,
         )
 
@@ -246,7 +255,7 @@ class TelegramChannel:
 
     def _store(self, rows: list[tuple[str, dict[str, Any]]]) -> None:
         with self.db.transaction() as s:
-            inbox.store(s, CHANNEL, rows, self.clock())
+            inbox.store(s, self.source, rows, self.clock())
 
     async def accept(self, update_json: dict[str, Any]) -> None:
         """Webhook mode: commit one update to the inbox (the caller answers 200 only after
@@ -276,7 +285,7 @@ class TelegramChannel:
 
     def _pending(self) -> list[tuple[str, dict[str, Any]]]:
         with self.db.reading() as s:
-            return [(i.external_id, dict(i.payload)) for i in inbox.pending(s, CHANNEL, limit=BATCH)]
+            return [(i.external_id, dict(i.payload)) for i in inbox.pending(s, self.source, limit=BATCH)]
 
     async def prepare(self, update: Update) -> Prepared:
         chat = update.effective_chat
@@ -337,6 +346,7 @@ class TelegramChannel:
                 user_id=str(user["id"]),
                 display_name=name,
                 chat_type="private" if chat["type"] == "private" else "group",
+                bot=self.bot_kode,
             )
             if query is not None:
                 caller.message_id = int(message["message_id"]) if message else None
@@ -387,6 +397,7 @@ class TelegramChannel:
             user_id=str(user.id),
             display_name=name,
             chat_type="private" if chat.type == "private" else "group",
+            bot=self.bot_kode,
         )
         if update.callback_query is not None:
             q = update.callback_query
@@ -410,7 +421,7 @@ class TelegramChannel:
         if text.startswith("/"):
             head, _, args = text[1:].partition(" ")
             command, _, target = head.partition("@")
-            if target and target.lower() != self.rt.bot_username.lower():
+            if target and target.lower() != self.username.lower():
                 return None  # a command for another bot in the group
             return caller, Event(kind="command", command=command.lower(), args=args.strip(), text=text)
         return caller, Event(kind="text", text=text)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.channels import telegram_bots
 from bot.config.office import load_office
 from bot.config.settings import load_settings
 from bot.texts import render, set_timezone, to_plain
@@ -174,7 +175,9 @@ def _incident(args: argparse.Namespace, db: Any, office: Any, tz: ZoneInfo, now:
         notice = render("pdp_insiden_pemberitahuan", kantor=office.name, i=row)
         for person in reachable:
             # Delivered by the running bot (it sends whatever is due in the outbox).
-            outbox.enqueue(s, person.channel, str(person.channel_user_id), "text",
+            # A Telegram reporter of a kecamatan with its own bot is reached through that bot.
+            channel = telegram_bots.channel_for(office) if person.channel == telegram_bots.SHARED else person.channel
+            outbox.enqueue(s, channel, str(person.channel_user_id), "text",
                            {"text": notice, "buttons": []}, now)
         report = to_plain(render("pdp_insiden_laporan", kantor=office.name, i=row,
                                  tidak_terjangkau=who.unreachable_tickets))

@@ -21,6 +21,8 @@ from storage.tenancy import DEFAULT_KECAMATAN, TenantError, check_kode
 # Jelbuk, the default of a single-office deployment, and Arjasa.
 OFFICE_DIR = Path(__file__).parent / "kantor"
 DEFAULT_OFFICE_FILE = OFFICE_DIR / "jelbuk.toml"
+# What every kecamatan bot's token variable is called (chat.telegram_token_env).
+TOKEN_VARIABLE_PREFIX = "SIGAP_TELEGRAM_TOKEN_"
 
 
 class OfficeFileError(ValueError):
@@ -133,6 +135,10 @@ class Office:
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     # The dashboard's map of desa (optional; README "Dasbor"): one point per desa at most.
     desa_map: tuple[DesaPoint, ...] = ()
+    # chat.telegram_token_env: the NAME of the environment variable holding this kecamatan's
+    # own bot token (bot/channels/telegram_bots.py), never the token itself: a file is copied
+    # and shared, a token must not be. None: the shared SIGAP_TELEGRAM_TOKEN bot serves it.
+    telegram_token_env: str | None = None
 
     def category_name(self, code: str) -> str:
         for c in self.categories:
@@ -225,7 +231,24 @@ def load_office(path: Path | None = None) -> Office:
         categories=tuple(categories),
         trantib_group=_get(data, "chat.grup_trantib", int),
         leadership_chats=tuple(int(x) for x in _get(data, "chat.pimpinan", list)),
+        telegram_token_env=_token_env(data),
     )
+
+
+def _token_env(data: dict[str, Any]) -> str | None:
+    if "telegram_token_env" not in data.get("chat", {}):
+        return None
+    name = _get(data, "chat.telegram_token_env", str).strip()
+    # A variable's name, not a token: a token (digits, ':' and its secret) pasted here by
+    # mistake is refused without being repeated in the message.
+    # The prefix lets the settings collect these variables without reading office files
+    # (bot/config/settings.py TOKEN_VARIABLE_PREFIX).
+    rest = name.removeprefix(TOKEN_VARIABLE_PREFIX)
+    if rest == name or not rest or not all(c.isascii() and (c.isupper() or c.isdigit() or c == "_") for c in rest):
+        raise OfficeFileError(f"Berkas kantor: chat.telegram_token_env harus NAMA variabel environment "
+                              f"{TOKEN_VARIABLE_PREFIX}... (huruf besar, angka dan _, misalnya "
+                              f"{TOKEN_VARIABLE_PREFIX}ARJASA), bukan tokennya.")
+    return name
 
 
 def _desa_map(data: dict[str, Any], desa: tuple[str, ...]) -> tuple[DesaPoint, ...]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from bot.config.office import TOKEN_VARIABLE_PREFIX, Office
 from storage.db import sqlite_url
 
 
@@ -101,6 +102,34 @@ class Settings:
     # The kabupaten's chat (Bagian Organisasi, Inspektorat) for the weekly kabupaten digest of
     # every kecamatan of office_dir; None: no kabupaten digest.
     kabupaten_chat: int | None = None
+    # The values of every SIGAP_TELEGRAM_TOKEN_* variable, by name: the kecamatan bots'
+    # tokens, which office files name (chat.telegram_token_env); see bot_tokens.
+    telegram_token_values: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def bot_tokens(self, offices: dict[str, Office]) -> dict[str, str]:
+        """{kode: token} of the kecamatan with a bot of their own; a variable an office file
+        names but the environment does not fill is refused here, at start, not at the
+        first message that kecamatan would send."""
+        tokens: dict[str, str] = {}
+        seen: dict[str, str] = {}
+        for kode, office in offices.items():
+            name = office.telegram_token_env
+            if not name:
+                continue
+            if name in seen:
+                raise SettingsError(f"{name} dipakai dua kecamatan ({offices[seen[name]].name} dan {office.name}): "
+                                    "setiap kecamatan dengan bot sendiri butuh variabel tokennya sendiri.")
+            seen[name] = kode
+            token = (self.telegram_token_values.get(name) or "").strip()
+            if not token:
+                raise SettingsError(f"{name} belum diisi: berkas kantor {office.name} meminta bot Telegram "
+                                    f"sendiri dengan token di variabel itu. Isi di .env atau environment, atau "
+                                    f"hapus chat.telegram_token_env agar kecamatan ini memakai bot bersama "
+                                    f"(SIGAP_TELEGRAM_TOKEN).")
+            if token in tokens.values() or token == self.telegram_token:
+                raise SettingsError(f"{name} berisi token bot yang sudah dipakai: setiap bot butuh tokennya sendiri.")
+            tokens[kode] = token
+        return tokens
 
     @property
     def telegram_base_url(self) -> str:
@@ -272,4 +301,5 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Pat
         dashboard=_dashboard_settings(values),
         office_dir=Path(values["SIGAP_OFFICE_DIR"]) if values.get("SIGAP_OFFICE_DIR") else None,
         kabupaten_chat=_int(values, "SIGAP_KABUPATEN_CHAT", None),
+        telegram_token_values={k: v for k, v in values.items() if k.startswith(TOKEN_VARIABLE_PREFIX)},
     )

@@ -14,6 +14,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.channels import telegram_bots
 from bot.config.office import Office
 from bot.dialogs.types import Caller, Choice
 from bot.texts import render
@@ -49,6 +50,8 @@ class Runtime:
     # The kabupaten chat (SIGAP_KABUPATEN_CHAT: Bagian Organisasi, Inspektorat): the one chat
     # that may read every kecamatan's IKU with /iku kabupaten; None: no chat may.
     kabupaten_chat: int | None = None
+    # The @username of each kecamatan's own Telegram bot, by kode (bot/channels/telegram_bots.py).
+    bot_usernames: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.offices = {self.office.kode_wilayah: self.office,
@@ -155,6 +158,14 @@ class Ctx:
         return self.now.astimezone(self.tz).date()
 
     # Saying things ----------------------------------------------------------------------
+    def telegram_bot(self, chat_id: str | int) -> str:
+        """The outbox channel of the bot that sends to `chat_id`: the answer to an update goes
+        back through the bot it came through, anything else through this kecamatan's bot
+        (bot/channels/telegram_bots.py)."""
+        if self.caller.channel == telegram_bots.SHARED and str(chat_id) == self.caller.chat_id:
+            return telegram_bots.channel_of(self.caller.bot)
+        return telegram_bots.channel_for(self.office)
+
     def buttons_for(self, choices: Sequence[Choice]) -> list[list[Any]]:
         from bot.dialogs.typed import choice_keys
 
@@ -200,6 +211,8 @@ class Ctx:
         self.queue(channel, chat_id, kind, payload, complaint_id)
 
     def queue(self, channel: str, chat_id: str | int, kind: str, payload: dict[str, Any], complaint_id: int | None = None) -> None:
+        if channel == telegram_bots.SHARED:
+            channel = self.telegram_bot(chat_id)
         if self.rt.several and kind != "text":
             # What the delivery draws later (cards, digests, deferred views) is read in
             # this step's kecamatan, not in the register's default one.

@@ -78,6 +78,10 @@ def handle(rt: Runtime, session: Session, caller: Caller, event: Event, now: dat
         # Every kecamatan's table, or a plain refusal outside the kabupaten chat
         # (iku_commands.kabupaten_table): nobody is asked to pick one first.
         return _run_in(rt, session, rt.office.kode_wilayah, event, run)
+    if caller.bot is not None and caller.bot in rt.offices:
+        # Through a kecamatan's own bot: all of it is that kecamatan's, groups and officers
+        # too (an officer of another kecamatan is simply not one here).
+        return _run_in(rt, session, caller.bot, event, run)
     if not caller.private:
         kodes = _group_kecamatan(rt, session, caller)
         if len(kodes) > 1:
@@ -152,19 +156,25 @@ def _deep_link(rt: Runtime, event: Event) -> str | None:
     if not args.startswith(DEEP_LINK_PREFIX):
         return None
     for kode, office in rt.offices.items():
-        if deep_link_payload(office) == args:
+        if deep_link_payload(office) == args and _here(rt, kode):
             return kode
-    return None
+    return None  # another's, or one with its own bot: the question offers the link to it
+
+
+def _here(rt: Runtime, kode: str | None) -> bool:
+    """Whether the shared bot serves kecamatan `kode`: not when it has its own bot, which then
+    sends everything of its residents (a notice through a bot they never started would fail)."""
+    return kode in rt.offices and not rt.office_of(kode).telegram_token_env
 
 
 def _resident(rt: Runtime, session: Session, caller: Caller, event: Event, now: datetime, run: Run) -> Ctx:
     kode = tenant_lookup.remembered(session, caller.channel, caller.user_id)
-    if kode not in rt.offices:
+    if not _here(rt, kode):
         kode = None
     if kode is None:
         # A resident of the register from before it served several kecamatan: theirs.
         known = [k for k in tenant_lookup.person_kecamatan(session, caller.channel, caller.user_id)
-                 if k in rt.offices]
+                 if _here(rt, k)]
         if len(known) == 1:
             kode = known[0]
             tenant_lookup.remember(session, caller.channel, caller.user_id, kode, now)
@@ -214,12 +224,16 @@ def _resident(rt: Runtime, session: Session, caller: Caller, event: Event, now: 
 def _ask(rt: Runtime, session: Session, caller: Caller, now: datetime, then: dict[str, str] | None,
          current: str | None, *, wrong: bool = False) -> Ctx:
     ctx = Ctx(rt, session, caller, now)
-    ctx.say("kecamatan_pilih", [Choice(o.name, kode) for kode, o in rt.offices.items()],
+    # A kecamatan with its own bot is a link that opens that bot, not a choice here.
+    choices = [Choice(o.name, kode) if _here(rt, kode) else Choice(o.name, url=f"https://t.me/{rt.bot_usernames[kode]}")
+               for kode, o in rt.offices.items() if _here(rt, kode) or kode in rt.bot_usernames]
+    ctx.say("kecamatan_pilih", choices,
             sekarang=rt.office_of(current).name if current else None, tidak_cocok=wrong,
             contoh=rt.office.kecamatan, jumlah=len(rt.offices))
     for kode, office in rt.offices.items():
         # "arjasa" as well as "Kecamatan Arjasa": what people type.
-        ctx.offered.setdefault(typed.normalise(office.kecamatan), kode)
+        if _here(rt, kode):
+            ctx.offered.setdefault(typed.normalise(office.kecamatan), kode)
     state: dict[str, Any] = {"flow": PICK_FLOW, "nonce": ctx.nonce, "offered": ctx.offered}
     if then is not None:
         state["then"] = then
@@ -234,7 +248,7 @@ def _picked(rt: Runtime, state: dict[str, Any], event: Event) -> str | None:
         value = pressed if nonce == state.get("nonce") else None
     elif event.kind == "text":
         value = typed.typed_choice(state.get("offered") or {}, event.text)
-    return value if value in rt.offices else None
+    return value if _here(rt, value) else None
 
 
 def _chosen(rt: Runtime, session: Session, caller: Caller, now: datetime, kode: str,

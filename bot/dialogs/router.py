@@ -45,7 +45,7 @@ def handle(rt: Runtime, session: Session, caller: Caller, event: Event, now: dat
 def _step(rt: Runtime, office: Office | None, session: Session, caller: Caller, event: Event,
           now: datetime) -> Ctx:
     ctx = Ctx(rt, session, caller, now, office)
-    state = people.load_state(session, caller.channel, caller.chat_id, caller.user_id)
+    state = people.load_state(session, caller.state_channel, caller.chat_id, caller.user_id)
     before = _copy(state)  # steps may change the loaded state in place
     new_state = dispatch(ctx, state, event)
     if new_state and new_state == before and not ctx.offered and before.get("nonce"):
@@ -56,7 +56,7 @@ def _step(rt: Runtime, office: Office | None, session: Session, caller: Caller, 
         if new_state:
             new_state["nonce"] = ctx.nonce
             new_state["offered"] = ctx.offered
-        people.save_state(session, caller.channel, caller.chat_id, caller.user_id, new_state, now)
+        people.save_state(session, caller.state_channel, caller.chat_id, caller.user_id, new_state, now)
     return ctx
 
 

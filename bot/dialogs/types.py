@@ -40,10 +40,19 @@ class Caller:
     # Data of the pressed button's message, when the event is a choice (to edit it in place).
     message_id: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # The kecamatan whose own Telegram bot the update came through; None: the shared bot
+    # (bot/channels/telegram_bots.py). Such an update belongs to that kecamatan, no picker.
+    bot: str | None = None
 
     @property
     def private(self) -> bool:
         return self.chat_type == "private"
+
+    @property
+    def state_channel(self) -> str:
+        """The channel a dialog state is kept under: per bot, since one Telegram user has
+        the same chat id with every bot, and a dialog with one bot is not one with another."""
+        return f"{self.channel}:{self.bot}" if self.bot else self.channel
 
 
 _KIND_NAMES = {

@@ -32,16 +32,23 @@ def scopes(db: Database, settings: Settings, first: Office) -> dict[str | None, 
 
 
 def digest_rounds(db: Database, rt: Runtime, settings: Settings, sender: Sender,
-                  clock: Callable[[], datetime]) -> DigestRounds:
-    pacer = ChatPacer()
+                  clock: Callable[[], datetime], bot_senders: dict[str, Sender] | None = None) -> DigestRounds:
+    """`sender` is the shared bot's; `bot_senders` those of the kecamatan with a bot of their
+    own (by kode), which post their own digests. One pacer per bot: Telegram counts a group's
+    20 messages a minute per bot."""
+    bots = bot_senders or {}
+    pacers: dict[str | None, ChatPacer] = {}
     offices = scopes(db, settings, rt.office)
-    jobs = [DigestJob(db, runtime_for(rt, office), sender, clock, kecamatan=kode, pacer=pacer)
-            for kode, office in offices.items()]
+    jobs = []
+    for kode, office in offices.items():
+        own = office.kode_wilayah if office.kode_wilayah in bots else None
+        jobs.append(DigestJob(db, runtime_for(rt, office), bots[own] if own else sender, clock, kecamatan=kode,
+                              pacer=pacers.setdefault(own, ChatPacer())))
     kabupaten = None
     if settings.kabupaten_chat is not None:
         by_kode = {kode or db.kecamatan: office for kode, office in offices.items()}
         kabupaten = KabupatenDigestJob(db, by_kode, str(settings.kabupaten_chat), sender, clock,
-                                       owner=_instance_name(), pacer=pacer)
+                                       owner=_instance_name(), pacer=pacers.setdefault(None, ChatPacer()))
     return DigestRounds(db, jobs, kabupaten)
 
 

@@ -25,6 +25,7 @@ from typing import Any
 from markupsafe import Markup
 
 from bot.cards import DEADLINE_NAMES
+from bot.channels import telegram_bots
 from bot.dialogs.context import Ctx, Runtime
 from bot.dialogs.types import Caller
 from bot.texts import render, status_label
@@ -111,14 +112,15 @@ class ReminderJob:
                 for chat in chats:
                     per_chat.setdefault(chat, []).append((text, c.id))
                 queued.append(Queued(c.ticket, item.kind, len(chats)))
+            bot = telegram_bots.channel_for(self.office)  # the kecamatan's own bot, if it has one
             for chat, entries in per_chat.items():
                 if len(entries) == 1:
                     text, complaint_id = entries[0]
-                    outbox.enqueue(s, "telegram", chat, "text", {"text": text, "buttons": []}, now, complaint_id)
+                    outbox.enqueue(s, bot, chat, "text", {"text": text, "buttons": []}, now, complaint_id)
                     continue
                 # A joined message is about several complaints, so it names none of them.
                 for text in joined([t for t, _ in entries]):
-                    outbox.enqueue(s, "telegram", chat, "text", {"text": text, "buttons": []}, now, None)
+                    outbox.enqueue(s, bot, chat, "text", {"text": text, "buttons": []}, now, None)
         if queued:
             log.info("Pengingat tenggat %s: %d diantrekan", self.office.name, len(queued))
         return queued

@@ -22,6 +22,9 @@
 #   * The server runs in the caller's asyncio loop. Every mutation happens under one lock, and
 #     request handlers never await while holding it, so the control API may also be called
 #     from another thread (wake-ups are then marshalled into the loop).
+#   * Several bots share one server, as on api.telegram.org: add_bot(token, username) gives
+#     another bot, an emulator of its own (users, chats, updates, `sent`), answered at the same
+#     address under its token; a token nobody added answers 401.
 #   * Only one getUpdates call is served at a time: a newer call terminates an older waiting
 #     one with 409 Conflict, as the real API does when two bot instances poll.
 #

@@ -65,8 +65,8 @@ class BotApiEmulator(
         self._state_signal = _Signal()
         self._serial_locks.clear()
         app = web.Application(client_max_size=MAX_UPLOAD_BYTES + 1024 * 1024)
-        app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
-        app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
+        app.router.add_route("*", "/bot{token}/{method}", self._route_api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._route_file)
         # handler_cancellation: a long poll whose client went away (a killed bot) must not
         # linger and later swallow updates meant for its successor.
         runner = web.AppRunner(
@@ -87,7 +87,66 @@ class BotApiEmulator(
             raise
         self._port = int(sock.getsockname()[1])
         self._runner = runner
+        for other in self.other_bots:
+            other._attach(self)
         logger.info("Telegram Bot API emulator listening on %s", self.url)
+
+    # Several bots on one server, as on api.telegram.org: the token in the path picks the bot.
+    def add_bot(self, token: str, bot_username: str, *, bot_first_name: str = "SIGAP") -> BotApiEmulator:
+        """Another bot served at this server's address under its own token: an emulator of
+        its own (its own users, chats, updates and `sent`; register users in it too), sharing
+        only the server, so a deployment of several bots talks to one API URL."""
+        if token == self.token or token in self._other_bots:
+            raise ValueError("token already served")
+        other = BotApiEmulator(token=token, bot_username=bot_username, host=self.host,
+                               bot_first_name=bot_first_name, auto_create_chats=self.auto_create_chats)
+        self._other_bots[token] = other
+        other._served_by = self
+        if self._runner is not None:
+            other._attach(self)
+        return other
+
+    @property
+    def server(self) -> BotApiEmulator:
+        """The emulator whose HTTP server serves this bot: itself, or the one add_bot made it."""
+        return self._served_by if isinstance(self._served_by, BotApiEmulator) else self
+
+    @property
+    def other_bots(self) -> list[BotApiEmulator]:
+        return [b for b in self._other_bots.values() if isinstance(b, BotApiEmulator)]
+
+    def _attach(self, server: BotApiEmulator) -> None:
+        """Served by `server`: its loop (for wake-ups) and its port (for URLs)."""
+        self._loop = server._loop
+        self._loop_thread = server._loop_thread
+        self._closing = False
+        self._updates_signal = _Signal()
+        self._state_signal = _Signal()
+        self._serial_locks.clear()
+        self._port = server._port
+
+    async def _detach(self) -> None:
+        self._closing = True
+        self._updates_signal.notify()
+        self._state_signal.notify()
+        pusher, self._pusher = self._pusher, None
+        if pusher is not None:
+            pusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pusher
+        self._port = None
+
+    async def _route_api(self, request: web.Request) -> web.StreamResponse:
+        other = self._other_bots.get(request.match_info["token"])
+        if isinstance(other, BotApiEmulator):
+            return await other._handle_api(request)
+        return await self._handle_api(request)
+
+    async def _route_file(self, request: web.Request) -> web.StreamResponse:
+        other = self._other_bots.get(request.match_info["token"])
+        if isinstance(other, BotApiEmulator):
+            return await other._handle_file(request)
+        return await self._handle_file(request)
 
     async def stop(self) -> None:
         runner, self._runner = self._runner, None
@@ -102,6 +161,8 @@ class BotApiEmulator(
             pusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await pusher
+        for other in self.other_bots:
+            await other._detach()
         await runner.cleanup()
         self._port = None
 

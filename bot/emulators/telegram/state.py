@@ -103,6 +103,10 @@ class EmulatorState:
         self._serial_methods: set[str] = set()
         self._serial_locks: dict[str, asyncio.Lock] = {}
 
+        # Further bots served by this one's server, by token (BotApiEmulator.add_bot).
+        self._other_bots: dict[str, EmulatorState] = {}
+        self._served_by: EmulatorState | None = None
+
         self._handlers: dict[str, tuple[str, _Handler]] = {}
         for name, handler in self._handler_table().items():
             self._handlers[name.lower()] = (name, handler)
