@@ -152,19 +152,12 @@ class BotApiEmulator(
         runner, self._runner = self._runner, None
         if runner is None:
             return
-        # Release parked long polls first so the server can shut down without waiting.
-        self._closing = True
-        self._updates_signal.notify()
-        self._state_signal.notify()
-        pusher, self._pusher = self._pusher, None
-        if pusher is not None:
-            pusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pusher
+        # Release parked long polls first (this bot's and the others' on the same server),
+        # so the server can shut down without waiting.
+        await self._detach()
         for other in self.other_bots:
             await other._detach()
         await runner.cleanup()
-        self._port = None
 
     async def __aenter__(self) -> BotApiEmulator:
         await self.start()
