@@ -38,6 +38,8 @@ async def test_plain_reading_matches_ptb(payload: dict[str, Any]) -> None:
     channel = TelegramChannel.__new__(TelegramChannel)
     channel.rt = types.SimpleNamespace(bot_username="SigapBot")  # type: ignore[assignment]
     channel.bot = Bot("1:x")
+    channel.bot_kode = None  # the shared bot
+    channel.username = "SigapBot"
     fast = channel._prepare_plain(payload)
     assert fast is not None
     assert fast == await channel.prepare(Update.de_json(payload, channel.bot))
