@@ -278,10 +278,12 @@ def set_card_message(
 
 
 def mark_chat_blocked(session: Session, channel: str, chat_id: str, now: datetime) -> None:
-    """The person blocked the bot: record it, and fail what was still queued for them."""
+    """The person blocked the bot: record it, and fail what was still queued for them.
+    A kecamatan's own bot sends on "telegram:<kode>" (bot/channels/telegram_bots.py) while its
+    residents' Person rows say "telegram": the person is found by the part before the colon."""
     session.execute(
         update(Person)
-        .where(Person.channel == channel, Person.channel_user_id == chat_id)
+        .where(Person.channel == channel.split(":", 1)[0], Person.channel_user_id == chat_id)
         .values(blocked_at=now)
     )
     session.execute(

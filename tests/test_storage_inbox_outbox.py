@@ -549,3 +549,23 @@ def test_scheduled_work_runs_in_one_process_at_a_time(db: Database) -> None:
             assert other
     with job_locks.exclusive(db, "retensi") as again:
         assert again  # released when the work ended
+
+
+def test_a_block_seen_by_a_kecamatans_own_bot_is_recorded_on_the_person(db: Database) -> None:
+    # Arjasa's own bot sends on "telegram:35.09.22"; the resident's Person says "telegram".
+    from storage.models import Person
+
+    now = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+    with db.transaction() as s:
+        s.add(Person(channel="telegram", channel_user_id="42", created_at=now))
+        other = Person(channel="telegram", channel_user_id="43", created_at=now)
+        s.add(other)
+        item = outbox.enqueue(s, "telegram:35.09.22", "42", "text", {"text": "x", "buttons": []}, now)
+        s.flush()
+        item_id = item.id
+        outbox.mark_chat_blocked(s, "telegram:35.09.22", "42", now)
+    with db.transaction() as s:
+        blocked = {p.channel_user_id: p.blocked_at for p in s.scalars(select(Person))}
+        assert blocked["42"] is not None and blocked["43"] is None
+        failed = s.get(OutboxItem, item_id)
+        assert failed is not None and failed.failed_at is not None
