@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import delete, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from storage import dialog_states
 from storage.lifecycle import OPEN_STATUSES
 from storage.models import (
     Complaint,
@@ -211,14 +212,14 @@ def erase_chat_traces(session: Session, channel: str, user_id: str) -> int:
         .execution_options(synchronize_session=False)
     )
     removed += int(getattr(result, "rowcount", 0) or 0)
-    # Through the ORM, not a bulk delete: the dialog that asked for the erasure holds this
-    # row and writes its next state after us (a new row, which the dialog retention drops).
-    for state in session.scalars(
-        select(DialogState).where(
-            _of_channel(DialogState.channel, channel), or_(DialogState.chat_id == user_id, DialogState.user_id == user_id)
-        )
-    ).all():
-        session.delete(state)
+    # The dialog that asked for the erasure writes its next state after us (a new row, which
+    # _again_after_commit and the dialog retention drop); storage/dialog_states.py forgets
+    # what the transaction had read, so that write is not mistaken for an update of a row
+    # that is gone.
+    dialog_states.delete_where(
+        session, _of_channel(DialogState.channel, channel),
+        or_(DialogState.chat_id == user_id, DialogState.user_id == user_id),
+    )
     return removed
 
 

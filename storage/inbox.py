@@ -19,11 +19,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, tuple_, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from storage import dialog_states
 from storage.lengths import limit
-from storage.models import DialogState, InboxItem
+from storage.models import InboxItem
 
 
 def _insert(session: Session):  # type: ignore[no-untyped-def]
@@ -149,23 +150,11 @@ def payloads(session: Session, item_ids: Sequence[int]) -> dict[int, dict[str, A
     return {row.id: dict(row.payload) for row in rows}
 
 
-# Built once (an ORM SELECT, so the states land in the identity map): run in every batch.
-_HOLD = select(DialogState).where(
-    tuple_(DialogState.channel, DialogState.chat_id, DialogState.user_id).in_(bindparam("keys", expanding=True))
-)
-
-
-def hold_dialog_states(session: Session, keys: Iterable[tuple[str, str, str]]) -> list[DialogState]:
-    """Load the dialog states of a batch's callers, (channel, chat, user), in one query.
-
-    The caller keeps the returned list for the transaction: the session maps rows weakly,
-    and while they are held each step's load and save of its state finds them in the session
-    instead of querying twice per update.
-    """
-    wanted = sorted(set(keys))
-    if not wanted:
-        return []
-    return list(session.scalars(_HOLD, {"keys": wanted}).all())
+def hold_dialog_states(session: Session, keys: Iterable[tuple[str, str, str]]) -> int:
+    """Read the dialog states of a batch's callers, (channel, chat, user), in one query, for
+    the rest of the transaction (storage/dialog_states.py), so each step's load and save of
+    its state costs no query of its own; the number found."""
+    return dialog_states.hold(session, keys)
 
 
 # Built once, run in every handling batch (as outbox._UNDELIVERED).

@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage import dialog_states
 from storage.lengths import limit
 from storage.lifecycle import OFFICER_ROLES
-from storage.models import DialogState, Officer, Person, Setting
+from storage.models import Officer, Person, Setting
 from storage.setting_keys import SETTING_KEY_LENGTH
 from storage.tenancy import current
 
@@ -128,21 +129,13 @@ def list_officers(session: Session) -> Sequence[Officer]:
 
 
 def load_state(session: Session, channel: str, chat_id: str, user_id: str) -> dict[str, Any]:
-    row = session.get(DialogState, (channel, chat_id, user_id))
-    return dict(row.state) if row else {}
+    return dialog_states.load(session, channel, chat_id, user_id)
 
 
 def save_state(
     session: Session, channel: str, chat_id: str, user_id: str, state: dict[str, Any], now: datetime
 ) -> None:
-    row = session.get(DialogState, (channel, chat_id, user_id))
-    if row is None:
-        session.add(
-            DialogState(channel=channel, chat_id=chat_id, user_id=user_id, state=state, updated_at=now)
-        )
-    else:
-        row.state = state
-        row.updated_at = now
+    dialog_states.save(session, channel, chat_id, user_id, state, now)
 
 
 def get_setting(session: Session, key: str) -> str | None:

@@ -82,7 +82,8 @@ def _seed(db: Database, policy: DeadlinePolicy, data_dir: Path) -> tuple[int, Pa
         # What the bot sent: a card quoting the description to the group, a note to the reporter.
         card = outbox.enqueue(s, "telegram", "-1001234", "card", {"text": DESCRIPTION}, T0, complaint_id=c.id)
         note = outbox.enqueue(s, "telegram", CHAT, "text", {"text": f"Halo {NAME}, laporan diterima"}, T0)
-        card.sent_at = note.sent_at = T0
+        outbox.mark_sent(s, card.id, T0, None)
+        outbox.mark_sent(s, note.id, T0, None)
         # The raw update, handled, and the conversation state of that chat.
         inbox.store(s, "telegram", [("55", {"message": {"from": {"id": int(CHAT), "first_name": NAME},
                                                          "text": DESCRIPTION}})], T0)

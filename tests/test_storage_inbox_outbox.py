@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
-from storage import inbox, outbox, people
+from storage import dialog_states, inbox, outbox, people
 from storage.complaints import ComplaintDraft, DeadlinePolicy, create_complaint
 from storage.db import Database
 from storage.lifecycle import Actor
@@ -219,21 +222,69 @@ def test_a_killed_workers_claim_ends_with_its_connection(db: Database) -> None:
         assert inbox.held_elsewhere(s, "telegram", [i for i, _, _ in batch]) == {}
 
 
+def _selects_of_states(db: Database) -> Any:
+    """A list that records the statements on dialog_states sent while the context is open."""
+    sent: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "dialog_states" in statement:
+            sent.append(statement.split()[0])
+
+    @contextlib.contextmanager
+    def recording() -> Iterator[list[str]]:
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            yield sent
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+
+    return recording()
+
+
 def test_hold_dialog_states_loads_exactly_the_asked_states(db: Database) -> None:
     with db.transaction() as s:
         people.save_state(s, "telegram", "1", "1", {"flow": "menu"}, NOW)
         people.save_state(s, "telegram", "-100", "1", {"flow": "catatan"}, NOW)
         people.save_state(s, "telegram", "-100", "2", {"flow": "catatan", "n": 2}, NOW)
         people.save_state(s, "whatsapp", "1", "1", {"flow": "lapor"}, NOW)
-    with db.transaction() as s:
-        held = inbox.hold_dialog_states(
+    with db.transaction() as s, _selects_of_states(db) as sent:
+        found = inbox.hold_dialog_states(
             s, [("telegram", "-100", "2"), ("telegram", "1", "1"), ("telegram", "1", "1"), ("telegram", "9", "9")]
         )
-        assert sorted((h.channel, h.chat_id, h.user_id) for h in held) == [
-            ("telegram", "-100", "2"), ("telegram", "1", "1")]
-        assert inbox.hold_dialog_states(s, []) == []
-        # Held, they are what the dialog's load and save find in the session.
+        assert found == 2
+        assert inbox.hold_dialog_states(s, []) == 0
+        assert sent == ["SELECT"]
+        # Held, the dialog's loads cost no query: a state, and a state known to be absent.
         assert people.load_state(s, "telegram", "-100", "2") == {"flow": "catatan", "n": 2}
+        assert people.load_state(s, "telegram", "9", "9") == {}
+        assert sent == ["SELECT"]
+        # A write goes to the database at once and is what a later step of the batch loads.
+        people.save_state(s, "telegram", "9", "9", {"flow": "lapor", "langkah": 1}, NOW)
+        assert people.load_state(s, "telegram", "9", "9") == {"flow": "lapor", "langkah": 1}
+        assert sent == ["SELECT", "INSERT"]
+        # Not held: read from the database.
+        assert people.load_state(s, "whatsapp", "1", "1") == {"flow": "lapor"}
+        assert sent == ["SELECT", "INSERT", "SELECT"]
+    with db.transaction() as s:
+        assert people.load_state(s, "telegram", "9", "9") == {"flow": "lapor", "langkah": 1}
+        assert people.load_state(s, "telegram", "-100", "1") == {"flow": "catatan"}
+
+
+def test_a_state_written_in_a_rolled_back_savepoint_is_not_read_after_it(db: Database) -> None:
+    """What the batch does when a step fails in its savepoint (bot/channels/batch.py): the
+    write is rolled back with it, and the transaction's cache of states is forgotten, so no
+    later step reads the state that never was."""
+    with db.transaction() as s:
+        people.save_state(s, "telegram", "5", "5", {"flow": "menu"}, NOW)
+    with db.transaction() as s:
+        inbox.hold_dialog_states(s, [("telegram", "5", "5")])
+        with contextlib.suppress(RuntimeError), s.begin_nested():
+            people.save_state(s, "telegram", "5", "5", {"flow": "lapor"}, NOW)
+            raise RuntimeError("langkah gagal")
+        dialog_states.forget(s)
+        assert people.load_state(s, "telegram", "5", "5") == {"flow": "menu"}
+    with db.transaction() as s:
+        assert people.load_state(s, "telegram", "5", "5") == {"flow": "menu"}
 
 
 # ----------------------------------------------------------------------------------- outbox

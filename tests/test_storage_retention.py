@@ -101,7 +101,7 @@ def test_handled_updates_sent_messages_and_stale_dialogs_expire(db: Database, tm
         item.handled_at = T0
         sent = outbox.enqueue(s, "telegram", "1001", "text", {"text": "Halo Budi"}, T0)
         outbox.enqueue(s, "telegram", "1002", "text", {"text": "belum terkirim"}, T0)
-        sent.sent_at = T0
+        outbox.mark_sent(s, sent.id, T0, None)
         people.save_state(s, "telegram", "1001", "1001", {"flow": "lapor"}, T0)
         people.save_state(s, "telegram", "1003", "1003", {"flow": "lapor"}, T0 + timedelta(days=40))
     with db.transaction() as s:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from bot.app.delivery import Job
 from bot.dialogs.types import Caller, Event
 from bot.texts import render
-from storage import inbox, outbox
+from storage import dialog_states, inbox, outbox
 from storage.db import Database
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ class BatchHandler:
                 item_id: self.waiting_key(payload) for item_id, payload in inbox.payloads(s, unprepared).items()
             }
             callers = [p.translated[0] for _, ext, _ in items if (p := prepared.get(ext)) and p.translated]
-            held = inbox.hold_dialog_states(s, ((c.state_channel, c.chat_id, c.user_id) for c in callers))
+            inbox.hold_dialog_states(s, ((c.state_channel, c.chat_id, c.user_id) for c in callers))
             # Chats whose older items another worker holds (PostgreSQL): theirs until it commits.
             others = inbox.held_elsewhere(s, self.channel, [item_id for item_id, _, _ in items])
             blocked = {key for payload in others.values() if (key := self.waiting_key(payload)) is not None}
@@ -139,6 +139,7 @@ class BatchHandler:
                     except Exception as exc:
                         log.exception("%s %s gagal ditangani", self.label, ext)
                         del created[mark:]  # rolled back with its savepoint
+                        dialog_states.forget(s)  # so are the states it wrote
                         self._record_failure(s, item_id, attempts, p, repr(exc), now, batch)
                         if key is not None:
                             blocked.add(key)
@@ -157,7 +158,6 @@ class BatchHandler:
             if self.finish is not None:
                 self.finish(s, done, now)
             s.flush()
-            del held
             batch.handled = len(handled)
             created.sort(key=lambda o: o.id)  # a chat's items go out in id order
             batch.jobs = [Job(o.id, o.channel, o.chat_id, o.kind, dict(o.payload), o.attempts) for o in created]
