@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from kpi import workdays
+from storage.complaint_search import CaseQuery, search_complaints
 from storage.deadlines import DeadlinePolicy
 from storage.lifecycle import DITERIMA, OPEN_STATUSES, Actor
 from storage.models import Complaint, Person, Photo, StatusChange, TicketCounter
@@ -186,18 +187,9 @@ def is_overdue(c: Complaint, today: date) -> bool:
 
 
 def open_complaints(session: Session, today: date, limit: int | None = None) -> list[Complaint]:
-    """Open complaints, overdue first (longest overdue first), then oldest first; sorted and
-    cut in SQL on (status, current_due)."""
-    overdue = case((Complaint.current_due < today, 0), else_=1)
-    stmt = (
-        select(Complaint)
-        .where(Complaint.status.in_(OPEN_STATUSES))
-        .order_by(overdue, case((Complaint.current_due < today, Complaint.current_due), else_=None),
-                  Complaint.received_at, Complaint.id)
-    )
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return list(session.scalars(stmt).all())
+    """Open complaints, overdue first (longest overdue first), then oldest first: /kasus's
+    first page (storage.complaint_search), sorted and cut in SQL."""
+    return search_complaints(session, CaseQuery(), today, 1, limit)[0]
 
 
 @dataclass(frozen=True)
