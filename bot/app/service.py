@@ -169,6 +169,13 @@ class Service:
         for kode, app in self.bots.items():
             await self._connect_telegram(app, served[kode].telegram_token_env or kode)
             self.rt.bot_usernames[kode] = (await app.bot.get_me()).username or ""
+            named = served[kode].telegram_username
+            if named and named.lower() != self.rt.bot_usernames[kode].lower():
+                # Printed QR cards (`sigap skm qr`) take the name from the office file: they
+                # would open another bot than the one this token runs.
+                log.warning("Berkas kantor %s: chat.telegram_username @%s, tetapi token %s milik @%s; "
+                            "kartu QR yang dicetak membuka bot yang salah. Perbaiki berkas kantornya.",
+                            served[kode].name, named, served[kode].telegram_token_env, self.rt.bot_usernames[kode])
         # The outbox's channel names the bot that sends (bot/channels/telegram_bots.py).
         senders: dict[str, Sender] = {telegram_bots.SHARED: TelegramSender(self.app.bot)}
         senders.update({telegram_bots.channel_of(kode): TelegramSender(app.bot) for kode, app in self.bots.items()})

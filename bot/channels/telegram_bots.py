@@ -45,6 +45,16 @@ def is_telegram(channel: str) -> bool:
     return channel == SHARED or channel.startswith(PREFIX)
 
 
+def link_username(office: Office, shared: str) -> str | None:
+    """The @username a t.me link for kecamatan `office` names: its own bot's (office file
+    chat.telegram_username) when it has one, the shared bot's (`shared`) otherwise. None: it
+    has its own bot but its office file does not name it (a link to the shared bot would take
+    its residents to a bot that sends them none of their notices)."""
+    if office.telegram_token_env:
+        return office.telegram_username
+    return shared
+
+
 def token_variables(offices: Mapping[str, Office]) -> dict[str, str]:
     """{kode: name of its token variable} of the offices that have a bot of their own."""
     return {kode: o.telegram_token_env for kode, o in offices.items() if o.telegram_token_env}
@@ -62,5 +72,5 @@ def webhook_secret(secret: str, kode: str) -> str:
     return hmac.new(secret.encode(), kode.encode(), hashlib.sha256).hexdigest()
 
 
-__all__ = ["SHARED", "channel_for", "channel_of", "is_telegram", "kode_of", "token_variables",
+__all__ = ["SHARED", "channel_for", "channel_of", "is_telegram", "kode_of", "link_username", "token_variables",
            "webhook_path", "webhook_secret"]

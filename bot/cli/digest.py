@@ -45,17 +45,9 @@ def _week(text: str | None, office: Office, now: datetime) -> Period:
 def _office(settings: Settings, kode: str | None) -> Office:
     """The office file's office, or with --kecamatan another of SIGAP_OFFICE_DIR (the offices
     the bot serves, bot/jobs/offices.py)."""
-    from bot.jobs.offices import served_offices
+    from bot.jobs.offices import office_by_kode
 
-    first = load_office(settings.office_file)
-    if not kode or kode == first.kode_wilayah:
-        return first
-    offices = served_offices(settings, first)
-    if kode not in offices:
-        known = ", ".join(f"{k} ({o.kecamatan})" for k, o in offices.items())
-        hint = "" if settings.office_dir else " SIGAP_OFFICE_DIR belum diatur."
-        raise ValueError(f"Kecamatan {kode} tidak dilayani; yang ada: {known}.{hint}")
-    return offices[kode]
+    return office_by_kode(settings, kode)
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
@@ -74,7 +66,9 @@ def cmd_digest(args: argparse.Namespace) -> int:
         return 2
     if args.dry_run:
         return _dry_run(settings, office, week, now, args.chart)
-    token = settings.require_token()
+    # A kecamatan with a bot of its own posts through that bot: its group has that bot, and
+    # `sigap run` sends it the same way (bot/jobs/kecamatan_jobs.py).
+    token = settings.bot_tokens({office.kode_wilayah: office}).get(office.kode_wilayah) or settings.require_token()
     return asyncio.run(_send(settings, office, token, week))
 
 

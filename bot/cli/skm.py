@@ -148,22 +148,34 @@ def cmd_population(args: argparse.Namespace) -> int:
 
 
 def cmd_qr(args: argparse.Namespace) -> int:
+    from bot.channels.telegram_bots import link_username
+    from bot.config.settings import DEFAULT_BOT_USERNAME
+    from bot.jobs.offices import office_by_kode
     from bot.reports.skm_qr import deep_link, find_service, write_qr
 
-    settings, office = _context()
+    settings = load_settings()
+    try:
+        office = office_by_kode(settings, args.kecamatan)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
     code = _service(office, args.layanan)
     assert code is not None
     service = find_service(office, code)
     out = Path(args.out)
     if out.suffix.lower() not in (".png", ".svg"):
         raise UserError(f"Berkas keluaran harus berakhiran .png atau .svg, bukan '{out.name}'.")
+    # A kecamatan with its own bot: the card opens that bot, whose name only its office file
+    # knows here (no network: getMe is `sigap run`'s, bot/channels/telegram_bots.py).
+    username = link_username(office, settings.telegram_bot_username)
+    if username is None:
+        raise UserError(f"{office.name} memakai bot Telegram sendiri ({office.telegram_token_env}), tetapi "
+                        "nama botnya belum ada di berkas kantor. Isi chat.telegram_username (nama bot "
+                        "tanpa @, misalnya sigap_arjasa_bot) agar kartu membuka bot kecamatan itu.")
     try:
-        link = deep_link(settings.telegram_bot_username, service.code)
+        link = deep_link(username, service.code)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
-    from bot.config.settings import DEFAULT_BOT_USERNAME
-
-    if settings.telegram_bot_username == DEFAULT_BOT_USERNAME:
+    if not office.telegram_token_env and settings.telegram_bot_username == DEFAULT_BOT_USERNAME:
         # A card printed with a name that is not the office's bot leads residents nowhere.
         print(f"Peringatan: SIGAP_TELEGRAM_BOT_USERNAME belum diisi; tautan memakai nama bawaan "
               f"@{DEFAULT_BOT_USERNAME}. Isi dengan nama bot kantor (tanpa @) sebelum mencetak.",
@@ -276,6 +288,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     qr = acts.add_parser("qr", help="kode QR cetak untuk loket layanan")
     qr.add_argument("--layanan", required=True, help="kode layanan")
     qr.add_argument("--out", required=True, help="berkas keluaran .png atau .svg")
+    qr.add_argument("--kecamatan", metavar="KODE",
+                    help="kode wilayah kecamatan lain dari SIGAP_OFFICE_DIR, mis. 35.09.22 (bawaan: berkas kantor)")
     qr.set_defaults(func=_guard(cmd_qr))
 
 

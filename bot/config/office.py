@@ -4,6 +4,7 @@
 # that is wrong, never halfway through a conversation.
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, time
@@ -139,6 +140,10 @@ class Office:
     # own bot token (bot/channels/telegram_bots.py), never the token itself: a file is copied
     # and shared, a token must not be. None: the shared SIGAP_TELEGRAM_TOKEN bot serves it.
     telegram_token_env: str | None = None
+    # chat.telegram_username: that bot's @username (without @), for the t.me links printed on
+    # paper (`sigap skm qr`), which are made without network and so cannot ask Telegram's
+    # getMe; `sigap run` warns when getMe says otherwise. Only with telegram_token_env.
+    telegram_username: str | None = None
 
     def category_name(self, code: str) -> str:
         for c in self.categories:
@@ -232,6 +237,7 @@ def load_office(path: Path | None = None) -> Office:
         trantib_group=_get(data, "chat.grup_trantib", int),
         leadership_chats=tuple(int(x) for x in _get(data, "chat.pimpinan", list)),
         telegram_token_env=_token_env(data),
+        telegram_username=_telegram_username(data),
     )
 
 
@@ -248,6 +254,26 @@ def _token_env(data: dict[str, Any]) -> str | None:
         raise OfficeFileError(f"Berkas kantor: chat.telegram_token_env harus NAMA variabel environment "
                               f"{TOKEN_VARIABLE_PREFIX}... (huruf besar, angka dan _, misalnya "
                               f"{TOKEN_VARIABLE_PREFIX}ARJASA), bukan tokennya.")
+    return name
+
+
+# Telegram: a bot's username is 5-32 characters of a-z, 0-9 and _, starts with a letter and
+# ends in "bot".
+_BOT_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{1,28}[Bb][Oo][Tt]")
+
+
+def _telegram_username(data: dict[str, Any]) -> str | None:
+    if "telegram_username" not in data.get("chat", {}):
+        return None
+    name = _get(data, "chat.telegram_username", str).strip().removeprefix("@")
+    if "telegram_token_env" not in data["chat"]:
+        # Links to a bot SIGAP does not run for this kecamatan would lead residents nowhere.
+        raise OfficeFileError("Berkas kantor: chat.telegram_username hanya untuk kecamatan dengan bot sendiri "
+                              "(chat.telegram_token_env); bot bersama memakai SIGAP_TELEGRAM_BOT_USERNAME.")
+    if not _BOT_USERNAME.fullmatch(name):
+        # The value is not repeated: a token pasted here by mistake must not reach a log.
+        raise OfficeFileError("Berkas kantor: chat.telegram_username bukan nama bot Telegram: 5-32 huruf, "
+                              "angka dan _, diawali huruf dan diakhiri 'bot', tanpa @ (misalnya sigap_arjasa_bot).")
     return name
 
 

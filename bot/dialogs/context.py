@@ -96,8 +96,13 @@ class Runtime:
             return body
         return None
 
-    def deep_link(self, payload: str) -> str:
-        return f"https://t.me/{self.bot_username}?start={payload}"
+    def username_of(self, kode: str | None) -> str:
+        """The @username of the bot that speaks for kecamatan `kode`: its own bot's if it has
+        one (learnt by getMe at start), the shared bot's otherwise."""
+        return self.bot_usernames.get(kode or "") or self.bot_username
+
+    def deep_link(self, payload: str, kode: str | None = None) -> str:
+        return f"https://t.me/{self.username_of(kode)}?start={payload}"
 
 
 class Ctx:

@@ -418,7 +418,8 @@ def register_group(ctx: Ctx) -> None:
         ctx.say("hanya_admin")
         return
     if ctx.caller.private:
-        ctx.say("daftarkan_grup_pribadi", bot=ctx.rt.bot_username)
+        # The bot the group needs is the one that posts this kecamatan's cards: its own, if any.
+        ctx.say("daftarkan_grup_pribadi", bot=ctx.rt.username_of(ctx.kecamatan))
         return
     people.set_setting(ctx.session, TRANTIB_GROUP_KEY, ctx.caller.chat_id, ctx.now)
     ctx.say("grup_terdaftar")

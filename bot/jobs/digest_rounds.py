@@ -5,8 +5,9 @@
 #   own office: chats, leaders, calendar, claims), then the kabupaten digest, so that
 #   building 31 digests never takes every worker thread at 07:00 (the batch of residents'
 #   updates shares them), and the kabupaten digest follows the kecamatan ones.
-# - Every send goes through one ChatPacer (bot/jobs/pacing.py): a group gets at most 20
-#   digest messages a minute however many kecamatan post to it.
+# - Every send goes through its bot's ChatPacer (bot/jobs/pacing.py; one per bot, made in
+#   bot/jobs/kecamatan_jobs.py, since Telegram counts per bot): a group gets at most 20 digest
+#   messages a minute from one bot however many kecamatan post to it through that bot.
 # - Of several processes on one register, one runs a round at a time (storage/job_locks.py);
 #   the others skip it, and their next tick finds only what is still owed (the claims decide
 #   what is owed, so a skipped round loses nothing). Two processes interleaving their sends to

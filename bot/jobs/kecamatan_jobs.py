@@ -38,17 +38,24 @@ def digest_rounds(db: Database, rt: Runtime, settings: Settings, sender: Sender,
     20 messages a minute per bot."""
     bots = bot_senders or {}
     pacers: dict[str | None, ChatPacer] = {}
+
+    def pacer_of(own: str | None) -> ChatPacer:
+        # Made once per bot, and only for a bot that posts something.
+        if own not in pacers:
+            pacers[own] = ChatPacer()
+        return pacers[own]
+
     offices = scopes(db, settings, rt.office)
     jobs = []
     for kode, office in offices.items():
         own = office.kode_wilayah if office.kode_wilayah in bots else None
         jobs.append(DigestJob(db, runtime_for(rt, office), bots[own] if own else sender, clock, kecamatan=kode,
-                              pacer=pacers.setdefault(own, ChatPacer())))
+                              pacer=pacer_of(own)))
     kabupaten = None
     if settings.kabupaten_chat is not None:
         by_kode = {kode or db.kecamatan: office for kode, office in offices.items()}
         kabupaten = KabupatenDigestJob(db, by_kode, str(settings.kabupaten_chat), sender, clock,
-                                       owner=_instance_name(), pacer=pacers.setdefault(None, ChatPacer()))
+                                       owner=_instance_name(), pacer=pacer_of(None))
     return DigestRounds(db, jobs, kabupaten)
 
 

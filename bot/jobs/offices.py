@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from zoneinfo import ZoneInfo
 
-from bot.config.office import Office, load_offices
+from bot.config.office import Office, load_office, load_offices
 from bot.config.settings import Settings
 from bot.config.workcalendar import deadline_policy
 from bot.dialogs.context import Runtime
@@ -26,6 +26,20 @@ def served_offices(settings: Settings, first: Office) -> dict[str, Office]:
         for kode, office in load_offices(settings.office_dir).items():
             offices.setdefault(kode, office)
     return offices
+
+
+def office_by_kode(settings: Settings, kode: str | None) -> Office:
+    """For a command's --kecamatan: the office file's office (kode None or its own), or another
+    of SIGAP_OFFICE_DIR; ValueError in Indonesian, naming the ones there are, otherwise."""
+    first = load_office(settings.office_file)
+    if not kode or kode == first.kode_wilayah:
+        return first
+    offices = served_offices(settings, first)
+    if kode not in offices:
+        known = ", ".join(f"{k} ({o.kecamatan})" for k, o in offices.items())
+        hint = "" if settings.office_dir else " SIGAP_OFFICE_DIR belum diatur."
+        raise ValueError(f"Kecamatan {kode} tidak dilayani; yang ada: {known}.{hint}")
+    return offices[kode]
 
 
 def runtime_for(rt: Runtime, office: Office) -> Runtime:
@@ -42,4 +56,4 @@ def runtime_for(rt: Runtime, office: Office) -> Runtime:
     )
 
 
-__all__ = ["runtime_for", "served_offices"]
+__all__ = ["office_by_kode", "runtime_for", "served_offices"]

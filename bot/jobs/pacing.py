@@ -13,6 +13,8 @@
 # capacity + (limit - capacity) = limit digest messages: 20 per minute in a group, 1 per
 # second (after the first pair) in a private chat. Posts go out one at a time (the digest
 # round is sequential), so the per-bot 30 per second is never approached by the digests.
+# The limits are Telegram's per bot: with kecamatan bots of their own (bot/channels/
+# telegram_bots.py) each bot gets its own pacer (bot/jobs/kecamatan_jobs.py digest_rounds).
 from __future__ import annotations
 
 import asyncio
