@@ -56,6 +56,13 @@ def waktu(value: datetime) -> str:
     )
 
 
+def pukul(value: datetime) -> str:
+    """'14.05 WIB, 30 November 2026', on the value's own clock (a dashboard page's office, which
+    may be another zone than the bot's default)."""
+    return (format_datetime(value, "HH.mm", tzinfo=value.tzinfo, locale=LOCALE) + " " + (value.tzname() or "")
+            + ", " + format_date(value.date(), "d MMMM y", locale=LOCALE))
+
+
 def angka(value: Decimal | float | int, places: int = 2) -> str:
     """'88,31'."""
     pattern = "#,##0" + ("." + "0" * places if places else "")
@@ -88,7 +95,7 @@ def environment() -> Environment:
     )
     env.filters.update(
         tanggal=tanggal, tanggal_pendek=tanggal_pendek, waktu=waktu, angka=angka, status=status_label,
-        desimal=desimal,
+        desimal=desimal, pukul=pukul,
     )
     return env
 

@@ -51,6 +51,11 @@ class Viewer:
     def allowed(self) -> bool:
         return self.role in DASHBOARD_ROLES
 
+    @property
+    def kabupaten(self) -> bool:
+        # An officer reads their own kecamatan only (storage.kabupaten_access.Reader: True).
+        return False
+
 
 def _viewer(officer: Officer | None) -> Viewer | None:
     if officer is None or not officer.active:

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+import storage.figure_stamp  # noqa: F401  (installs the hooks: a figure written bumps its kecamatan's stamp)
 import storage.lengths  # noqa: F401  (installs the guard: String(n) lengths on both backends)
 from storage import tenancy
 

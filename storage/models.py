@@ -690,3 +690,46 @@ class DashboardSession(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class KabupatenReader(Base):
+    """A person of the kabupaten (Bagian Organisasi, Inspektorat) who reads every kecamatan's
+    dashboard (storage/kabupaten_access.py). Not Tenanted: they belong to the kabupaten, not
+    to one kecamatan; registered only by `sigap kabupaten pembaca tambah`."""
+
+    __tablename__ = "kabupaten_readers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class KabupatenLink(Base):
+    """A one-time login link of a kabupaten reader; as DashboardLink, only the token's SHA-256.
+    Its own table (not a nullable column of dashboard_links), so that an officer's link and
+    session can never be read as a reader's, and the officers' code stays as it is."""
+
+    __tablename__ = "kabupaten_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("kabupaten_readers.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class KabupatenSession(Base):
+    """A browser logged in through a reader's link; its cookie holds the id, the table its SHA-256."""
+
+    __tablename__ = "kabupaten_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("kabupaten_readers.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

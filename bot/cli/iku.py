@@ -381,16 +381,13 @@ def _kabupaten_report(db: Any, office_dir: Path | None, args: argparse.Namespace
     """Each kecamatan's own IKU table, built in its own scope (storage/tenancy.py), side by
     side with the kabupaten figure from summed numerators and denominators."""
     from bot.config.office import load_offices
-    from bot.reports.kabupaten import KecamatanIku, kabupaten_table, kabupaten_text
+    from bot.reports.kabupaten import kabupaten_table, kabupaten_text, kecamatan_tables
 
     offices = load_offices(office_dir)
     if args.per:
         today = rep.parse_date(args.per, "Tanggal keadaan")
     year = _year(args, today)
-    items = []
-    for kode, office in offices.items():
-        with db.reading(kode) as session:
-            items.append(KecamatanIku(kode, office.kecamatan, rep.iku_table(session, office, year, today)))
+    items = kecamatan_tables(db, offices, year, today)
     first = next(iter(offices.values()))
     rows = kabupaten_table(items, weight_from_setting(first.skm_weight))
     if args.xlsx is not None:

@@ -217,6 +217,9 @@ def parser() -> argparse.ArgumentParser:
 
     from bot.cli import pdp as cli_pdp
     cli_pdp.register(sub)
+
+    from bot.cli import kabupaten as cli_kabupaten
+    cli_kabupaten.register(sub)
     return p
 
 

@@ -34,14 +34,14 @@ MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agust
           "Oktober", "November", "Desember")
 
 
-def iku_page(session: Session, office: Office, year: int, as_of: date) -> dict[str, Any]:
-    rows = rep.iku_table(session, office, year, as_of)
+def iku_page(rows: list[rep.IkuRow], office: Office, year: int, as_of: date) -> dict[str, Any]:
+    """The IKU table of `rows` (rep.iku_table of year and as_of; the routes keep it between
+    requests, bot/dashboard/figure_cache.py)."""
     return {**rep.report_context(rows, office, year, as_of), "baris": rows}
 
 
-def iku4_trend(session: Session, office: Office, year: int, as_of: date) -> dict[str, Any]:
+def iku4_trend(rows: list[rep.IkuRow], office: Office, year: int, as_of: date) -> dict[str, Any]:
     """IKU 4 per triwulan against its target, from the same IKU table."""
-    rows = rep.iku_table(session, office, year, as_of)
     row = next((r for r in rows if r.detail.get("sumber") == "pengaduan"), None)
     context = rep.report_context(rows, office, year, as_of)
     if row is None:

@@ -7,8 +7,14 @@
 #   (storage.dashboard_access); without both it answers 401/403 with what to do, never data.
 # - Each kecamatan its own dashboard: the session's kecamatan is its officer's, and every page,
 #   list and download of the request reads in that kecamatan's scope (Database.reading(K))
-#   with its office (name, IKU targets, time zone). Nothing in the address chooses it, so a
-#   changed query string cannot show another kecamatan.
+#   with its office (name, IKU targets, time zone). Nothing in the address chooses it for an
+#   officer, so a changed query string cannot show another kecamatan.
+# - A kabupaten reader's session (storage.kabupaten_access) belongs to no kecamatan: it reads
+#   /dasbor/kabupaten (every kecamatan, each in its own scope) and, read-only, any served
+#   kecamatan's pages, chosen by ?kecamatan=KODE, which only such a session honours; every
+#   link of those pages carries it on (`alamat`). An officer's session gets a 403 for the
+#   kabupaten page and its ?kecamatan= is ignored. No /dasbor page writes anything but the
+#   login and the logout, for either kind of session.
 # - The session cookie is HttpOnly (no script reads it), SameSite=Lax (another site cannot
 #   post a logout or a login with it), Secure when the dashboard's address is https.
 # - Handlers are plain functions: FastAPI runs them in its thread pool, so a report on a
@@ -16,6 +22,10 @@
 # - Downloads are streamed: a workbook is written to a temporary file (the CLI's writers take
 #   a path) and sent from it in chunks, then removed; the CSV export is sent while the
 #   register is read (storage.csv_io streams it from the database). Nothing holds a whole file.
+# - The IKU table and the report card are kept between requests (bot/dashboard/figure_cache.py)
+#   under the register's figure stamp (storage.figure_stamp), read first in the request's read
+#   transaction: a write that can move a figure gives fresh figures on the next request, and
+#   each page says when its figures were computed.
 from __future__ import annotations
 
 import contextlib
@@ -39,14 +49,17 @@ from starlette.datastructures import QueryParams
 from bot.config.office import Office
 from bot.config.settings import DashboardSettings
 from bot.dashboard import pages
+from bot.dashboard.figure_cache import FigureCache, Figures
 from bot.dialogs.dashboard_command import LOGIN_PATH
 from bot.reports import iku_report as rep
 from bot.reports.skm_summary import current_skm_period, skm_summary
 from bot.texts import environment
 from kpi.periods import Period, parse_period
-from storage import dashboard_access
+from storage import dashboard_access, figure_stamp, kabupaten_access
 from storage.dashboard_access import Viewer
 from storage.db import Database
+from storage.kabupaten_access import Reader
+from storage.tenancy import TenantError, check_kode
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -58,6 +71,10 @@ HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "X-Content-Ty
            "Referrer-Policy": "no-referrer",
            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
                                       "form-action 'self'; frame-ancestors 'none'"}
+
+
+# Who a page is for: an officer of one kecamatan, or a reader of the kabupaten.
+Who = Viewer | Reader
 
 
 class BadInput(ValueError):
@@ -76,10 +93,29 @@ class Dashboard:
     clock: Callable[[], datetime]
     offices: Mapping[str, Office] = field(default_factory=dict)
     kecamatan: str | None = None
+    # One cache for every kecamatan's dashboard of this one (for_kecamatan shares it); its keys
+    # name the kecamatan.
+    figures: FigureCache = field(default_factory=FigureCache, compare=False, repr=False)
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.office.timezone)
+
+    @property
+    def scope(self) -> str:
+        """The kecamatan whose register this dashboard reads."""
+        return self.kecamatan or self.db.kecamatan
+
+    def iku_rows(self, session: Session, year: int, as_of: date) -> Figures[list[rep.IkuRow]]:
+        """rep.iku_table of the year as of the date, kept while the register's figures stay
+        the same (the stamp is read first, in `session`'s transaction)."""
+        key = ("iku", self.scope, year, as_of, figure_stamp.read_stamp(session))
+        return self.figures.get(key, self.office, lambda: rep.iku_table(session, self.office, year, as_of),
+                                self.clock)
+
+    def computed(self, figures: Figures[Any]) -> datetime:
+        """When `figures` were computed, on the office's wall clock (what the page says)."""
+        return figures.computed_at.astimezone(self.tz)
 
     def reading(self) -> contextlib.AbstractContextManager[Session]:
         return self.db.reading(self.kecamatan)
@@ -100,10 +136,38 @@ class Dashboard:
     def today(self) -> date:
         return self.clock().astimezone(self.tz).date()
 
+    def served(self) -> dict[str, Office]:
+        """Every kecamatan this bot serves, by kode wilayah in kode order (with one office
+        file, its own): the kecamatan a kabupaten reader reads."""
+        if self.offices:
+            return dict(self.offices)
+        return {self.db.kecamatan or self.office.kode_wilayah: self.office}
+
+
+def _address(kecamatan: str | None) -> Callable[[str], str]:
+    """A link of the dashboard as this page's viewer follows it: in a kabupaten reader's view
+    of one kecamatan every link carries ?kecamatan= (their session names none); an officer's
+    links are the paths as they are (their session names theirs)."""
+    if kecamatan is None:
+        return lambda path: path
+
+    def with_kecamatan(path: str) -> str:
+        path, mark, fragment = path.partition("#")
+        return f"{path}{'&' if '?' in path else '?'}kecamatan={kecamatan}{mark}{fragment}"
+
+    return with_kecamatan
+
 
 def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("kec", None)
+    context.setdefault("alamat", _address(context["kec"]))
     html = environment().get_template(f"dasbor/{name}.j2").render(**context)
     return HTMLResponse(html, status_code=status, headers=HEADERS)
+
+
+def _seen_as(d: Dashboard, viewer: Who) -> dict[str, Any]:
+    """What a page needs to know of its viewer: which kecamatan a reader is looking at."""
+    return {"viewer": viewer, "kec": d.scope if viewer.kabupaten else None}
 
 
 def _form(body: bytes) -> dict[str, str]:
@@ -189,11 +253,39 @@ def mount_dashboard(app: FastAPI, d: Dashboard) -> None:
         _mount_public(app, d)
 
 
-def _viewer(d: Dashboard, request: Request) -> tuple[Dashboard, Viewer] | Response:
-    """The session's kecamatan's dashboard and its officer, or the page that says why not."""
+def _session(d: Dashboard, request: Request) -> tuple[str | None, Reader | None]:
+    """The kecamatan of an officer's session, or the reader of a kabupaten session (the two
+    kinds live in tables of their own: a session id is found in one at most)."""
     sid, now = request.cookies.get(COOKIE), d.clock()
     with d.db.reading() as s:
         kode = dashboard_access.session_kecamatan(s, sid, now)
+        reader = kabupaten_access.session_reader(s, sid, now) if kode is None else None
+    return kode, reader
+
+
+def _reader_kecamatan(d: Dashboard, reader: Reader, request: Request) -> tuple[Dashboard, Who] | Response:
+    """A kabupaten reader's view of the kecamatan of ?kecamatan=, read in its scope; without
+    one, the kabupaten page (which lists them)."""
+    kode = request.query_params.get("kecamatan")
+    if not kode:
+        return RedirectResponse("/dasbor/kabupaten", status_code=303, headers=HEADERS)
+    try:
+        mine = d.for_kecamatan(check_kode(kode))
+    except TenantError:
+        mine = None
+    if mine is None:
+        return page("galat", 404, kantor=d.office.name, viewer=reader, menu="",
+                    pesan=f"Kecamatan {kode[:20]!r} tidak dilayani di sini. Pilih kecamatan di halaman kabupaten.")
+    return mine, reader
+
+
+def _viewer(d: Dashboard, request: Request) -> tuple[Dashboard, Who] | Response:
+    """The session's kecamatan's dashboard and its officer (or a kabupaten reader and the
+    kecamatan they asked for), or the page that says why not."""
+    sid, now = request.cookies.get(COOKIE), d.clock()
+    kode, reader = _session(d, request)
+    if reader is not None:
+        return _reader_kecamatan(d, reader, request)
     mine = d.for_kecamatan(kode) if kode is not None else None
     if mine is None:
         # No session, or one whose kecamatan this bot no longer serves (its office file gone).
@@ -209,7 +301,7 @@ def _viewer(d: Dashboard, request: Request) -> tuple[Dashboard, Viewer] | Respon
 
 
 def _mount_private(app: FastAPI, d: Dashboard) -> None:
-    def guarded(build: Callable[[Dashboard, Viewer, Request], Response]) -> Callable[[Request], Response]:
+    def guarded(build: Callable[[Dashboard, Who, Request], Response]) -> Callable[[Request], Response]:
         def endpoint(request: Request) -> Response:
             found = _viewer(d, request)
             if isinstance(found, Response):
@@ -218,7 +310,25 @@ def _mount_private(app: FastAPI, d: Dashboard) -> None:
             try:
                 return build(mine, viewer, request)
             except BadInput as exc:
-                return page("galat", 400, kantor=mine.office.name, pesan=str(exc), viewer=viewer, menu="")
+                return page("galat", 400, kantor=mine.office.name, pesan=str(exc), menu="", **_seen_as(mine, viewer))
+
+        return endpoint
+
+    def kabupaten_only(build: Callable[[Dashboard, Reader, Request], Response]) -> Callable[[Request], Response]:
+        """A page of the kabupaten reader only: an officer's session is refused (403), with
+        nothing of any kecamatan but their own office's name."""
+        def endpoint(request: Request) -> Response:
+            _kode, reader = _session(d, request)
+            if reader is None:
+                found = _viewer(d, request)
+                if isinstance(found, Response):
+                    return found  # no session, or an officer no longer allowed: as any page
+                mine, viewer = found
+                return page("ditolak_kabupaten", 403, kantor=mine.office.name, menu="", **_seen_as(mine, viewer))
+            try:
+                return build(d, reader, request)
+            except BadInput as exc:
+                return page("galat", 400, kantor=d.office.name, pesan=str(exc), viewer=reader, menu="")
 
         return endpoint
 
@@ -230,23 +340,31 @@ def _mount_private(app: FastAPI, d: Dashboard) -> None:
     @app.get(LOGIN_PATH)
     def login_confirm(t: str | None = None) -> Response:
         mine = link_owner(t)
-        viewer = None
+        viewer: Who | None = None
         if mine is not None:
             with mine.reading() as s:
                 viewer = dashboard_access.peek_link(s, t, d.clock())
-        if mine is None or viewer is None:
+        else:
+            # Not an officer's: perhaps a kabupaten reader's (a table of their own).
+            with d.db.reading() as s:
+                viewer = kabupaten_access.peek_link(s, t, d.clock())
+        if viewer is None:
             return page("tautan_tidak_berlaku", 400, kantor=d.office.name)
-        return page("masuk", kantor=mine.office.name, token=t, nama=viewer.name)
+        kantor = mine.office.name if mine is not None else f"Kabupaten {d.office.kabupaten}"
+        return page("masuk", kantor=kantor, token=t, nama=viewer.name)
 
     @app.post(LOGIN_PATH)
     async def login(request: Request) -> Response:
         token = _form(await request.body()).get("t")
 
-        def consume() -> tuple[str, Viewer] | None:
+        def consume() -> tuple[str, Who] | None:
             # In the link's kecamatan: its officer is read again there (consume_link).
             mine = link_owner(token)
             if mine is None:
-                return None
+                # Not an officer's usable link: a kabupaten reader's, or nobody's.
+                with d.db.transaction() as s:
+                    return kabupaten_access.consume_link(s, token, d.clock(),
+                                                         timedelta(hours=d.settings.session_hours))
             with mine.transaction() as s:
                 return dashboard_access.consume_link(s, token, d.clock(),
                                                      timedelta(hours=d.settings.session_hours))
@@ -256,8 +374,9 @@ def _mount_private(app: FastAPI, d: Dashboard) -> None:
         opened = await run_in_threadpool(consume)
         if opened is None:
             return page("tautan_tidak_berlaku", 400, kantor=d.office.name)
-        sid, _viewer_ = opened
-        response = RedirectResponse("/dasbor", status_code=303, headers=HEADERS)
+        sid, who = opened
+        response = RedirectResponse("/dasbor/kabupaten" if who.kabupaten else "/dasbor", status_code=303,
+                                    headers=HEADERS)
         response.set_cookie(COOKIE, sid, max_age=d.settings.session_hours * 3600, path="/dasbor",
                             httponly=True, samesite="lax", secure=d.settings.secure_cookie)
         return response
@@ -268,6 +387,7 @@ def _mount_private(app: FastAPI, d: Dashboard) -> None:
         with d.db.transaction() as s:
             kode = dashboard_access.session_kecamatan(s, sid, d.clock())
             dashboard_access.end_session(s, sid, d.clock())
+            kabupaten_access.end_session(s, sid, d.clock())
         mine = d.for_kecamatan(kode) if kode is not None else None
         response = page("keluar", kantor=(mine or d).office.name)
         response.delete_cookie(COOKIE, path="/dasbor", httponly=True, samesite="lax",
@@ -275,21 +395,28 @@ def _mount_private(app: FastAPI, d: Dashboard) -> None:
         return response
 
     def view(template: str, menu: str, build: Callable[[Dashboard, Session, QueryParams], dict[str, Any]]
-             ) -> Callable[[Dashboard, Viewer, Request], Response]:
-        """A page: its figures built in one read transaction, in the session's kecamatan, from
-        the query string."""
-        def endpoint(d: Dashboard, viewer: Viewer, request: Request) -> Response:
+             ) -> Callable[[Dashboard, Who, Request], Response]:
+        """A page: its figures built in one read transaction, in the session's kecamatan (a
+        reader's: the one asked for), from the query string."""
+        def endpoint(d: Dashboard, viewer: Who, request: Request) -> Response:
             with d.reading() as s:
                 context = build(d, s, request.query_params)
-            return page(template, viewer=viewer, menu=menu, **context)
+            return page(template, menu=menu, **_seen_as(d, viewer), **context)
         return endpoint
 
     def as_of(d: Dashboard, q: QueryParams) -> tuple[int, date]:
         return _year_and_date(d, q.get("tahun"), q.get("per"))
 
-    iku = view("iku", "iku", lambda d, s, q: {"hari_ini": d.today(), **pages.iku_page(s, d.office, *as_of(d, q))})
-    trend = view("tren", "tren", lambda d, s, q: {"hari_ini": d.today(),
-                                                  **pages.iku4_trend(s, d.office, *as_of(d, q))})
+    def iku_view(build: Callable[[list[rep.IkuRow], Office, int, date], dict[str, Any]]
+                 ) -> Callable[[Dashboard, Session, QueryParams], dict[str, Any]]:
+        def context(d: Dashboard, s: Session, q: QueryParams) -> dict[str, Any]:
+            year, day = as_of(d, q)
+            found = d.iku_rows(s, year, day)
+            return {"hari_ini": d.today(), "dihitung": d.computed(found), **build(found.value, d.office, year, day)}
+        return context
+
+    iku = view("iku", "iku", iku_view(pages.iku_page))
+    trend = view("tren", "tren", iku_view(pages.iku4_trend))
     complaints = view("pengaduan", "pengaduan", lambda d, s, q: pages.complaints_page(s, d.office, d.today()))
     complaint_list = view("daftar", "pengaduan", lambda d, s, q: pages.complaint_list_page(
         s, d.office, d.today(), **_list_filters(d, q)))
@@ -297,12 +424,12 @@ def _mount_private(app: FastAPI, d: Dashboard) -> None:
     skm_answers = view("jawaban", "skm", lambda d, s, q: pages.skm_answers_page(
         s, d.office, _period(d, q.get("periode"))))
 
-    def complaints_csv(d: Dashboard, viewer: Viewer, request: Request) -> Response:
+    def complaints_csv(d: Dashboard, viewer: Who, request: Request) -> Response:
         filename = f"pengaduan-{d.today().isoformat()}.csv"
         return StreamingResponse(_csv_chunks(d), media_type="text/csv; charset=utf-8", headers={
             **HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'})
 
-    def kabupaten_xlsx(d: Dashboard, viewer: Viewer, request: Request) -> Response:
+    def kabupaten_xlsx(d: Dashboard, viewer: Who, request: Request) -> Response:
         from bot.reports.kabupaten import KecamatanIku, kabupaten_table
         from bot.reports.kabupaten_xlsx import write_kabupaten_xlsx
         from kpi.ikm import weight_from_setting
@@ -310,25 +437,70 @@ def _mount_private(app: FastAPI, d: Dashboard) -> None:
         q = request.query_params
         year, as_of = _year_and_date(d, q.get("tahun"), q.get("per"))
         with d.reading() as s:
-            rows = rep.iku_table(s, d.office, year, as_of)
-        # No role sees other kecamatan (storage.tenancy): the kabupaten workbook of the
-        # dashboard holds the office's own column, as the kabupaten table computes it.
+            rows = d.iku_rows(s, year, as_of).value
+        # An officer sees no other kecamatan (storage.tenancy): their kabupaten workbook holds
+        # the office's own column, as the kabupaten table computes it (a reader's: every one).
         table = kabupaten_table([KecamatanIku(d.office.kode_wilayah, d.office.kecamatan, rows)],
                                 weight_from_setting(d.office.skm_weight))
         return _xlsx(f"iku-kabupaten-{year}-per-{as_of.isoformat()}.xlsx",
                      lambda path: write_kabupaten_xlsx(path, table, d.office.kabupaten, year, as_of))
 
-    def iku_xlsx(d: Dashboard, viewer: Viewer, request: Request) -> Response:
+    def kabupaten_figures(q: QueryParams) -> tuple[int, date, list[Any]]:
+        """The kabupaten table of every served kecamatan for the query's year and date: the
+        figures of `sigap iku report --kabupaten --tahun Y --per D` (the same function reads
+        each kecamatan in its own scope, as bot.reports.kabupaten.kecamatan_tables does)."""
+        from bot.reports.kabupaten import KecamatanIku, kabupaten_table
+        from kpi.ikm import weight_from_setting
+
+        year, as_of = _year_and_date(d, q.get("tahun"), q.get("per"))
+        offices = d.served()
+        items = []
+        for kode, office in offices.items():
+            # Each kecamatan's table as kecamatan_tables reads it (its own scope and
+            # transaction), kept under its own figure stamp: a kecamatan whose register did
+            # not change since is not computed again (31 of them in Jember).
+            mine = d.for_kecamatan(kode)
+            assert mine is not None  # served() lists what for_kecamatan serves
+            with mine.reading() as s:
+                items.append(KecamatanIku(kode, office.kecamatan, mine.iku_rows(s, year, as_of).value))
+        try:
+            table = kabupaten_table(items, weight_from_setting(next(iter(offices.values())).skm_weight))
+        except ValueError as exc:  # kecamatan whose office files list other IKU
+            raise BadInput(str(exc)) from exc
+        return year, as_of, table
+
+    def kabupaten_page(d: Dashboard, reader: Reader, request: Request) -> Response:
+        year, as_of, table = kabupaten_figures(request.query_params)
+        when = f"&tahun={year}&per={as_of.isoformat()}"
+        kecamatan = [{"kode": kode, "nama": office.kecamatan, "tautan": f"/dasbor/iku?kecamatan={kode}{when}"}
+                     for kode, office in d.served().items()]
+        return page("kabupaten", kantor=f"Kabupaten {d.office.kabupaten}", viewer=reader, menu="kabupaten",
+                    kabupaten=d.office.kabupaten, tahun=year, per=as_of, hari_ini=d.today(), baris=table,
+                    kecamatan=kecamatan, fmt=rep.fmt)
+
+    def kabupaten_xlsx_all(d: Dashboard, reader: Reader, request: Request) -> Response:
+        from bot.reports.kabupaten_xlsx import write_kabupaten_xlsx
+
+        year, as_of, table = kabupaten_figures(request.query_params)
+        return _xlsx(f"iku-kabupaten-{year}-per-{as_of.isoformat()}.xlsx",
+                     lambda path: write_kabupaten_xlsx(path, table, d.office.kabupaten, year, as_of))
+
+    def kabupaten_download(request: Request) -> Response:
+        # A reader's workbook has every kecamatan; an officer's their own column (above).
+        _kode, reader = _session(d, request)
+        return (kabupaten_only(kabupaten_xlsx_all) if reader is not None else guarded(kabupaten_xlsx))(request)
+
+    def iku_xlsx(d: Dashboard, viewer: Who, request: Request) -> Response:
         from bot.reports.iku_xlsx import write_iku_xlsx
 
         q = request.query_params
         year, as_of = _year_and_date(d, q.get("tahun"), q.get("per"))
         with d.reading() as s:
-            rows = rep.iku_table(s, d.office, year, as_of)
+            rows = d.iku_rows(s, year, as_of).value
         return _xlsx(f"iku-{year}-per-{as_of.isoformat()}.xlsx",
                      lambda path: write_iku_xlsx(path, rows, d.office, year, as_of))
 
-    def skm_xlsx(d: Dashboard, viewer: Viewer, request: Request) -> Response:
+    def skm_xlsx(d: Dashboard, viewer: Who, request: Request) -> Response:
         from bot.reports.skm_xlsx import TooManyRowsError, write_report_xlsx
 
         period = _period(d, request.query_params.get("periode"))
@@ -344,9 +516,10 @@ def _mount_private(app: FastAPI, d: Dashboard) -> None:
                         ("/dasbor/pengaduan", complaints), ("/dasbor/pengaduan/daftar", complaint_list),
                         ("/dasbor/skm", skm), ("/dasbor/skm/jawaban", skm_answers),
                         ("/dasbor/unduh/iku.xlsx", iku_xlsx), ("/dasbor/unduh/skm.xlsx", skm_xlsx),
-                        ("/dasbor/unduh/kabupaten.xlsx", kabupaten_xlsx),
                         ("/dasbor/unduh/pengaduan.csv", complaints_csv)):
         app.add_api_route(path, guarded(build), methods=["GET"], include_in_schema=False)
+    app.add_api_route("/dasbor/kabupaten", kabupaten_only(kabupaten_page), methods=["GET"], include_in_schema=False)
+    app.add_api_route("/dasbor/unduh/kabupaten.xlsx", kabupaten_download, methods=["GET"], include_in_schema=False)
 
 
 def _xlsx(filename: str, write: Callable[[Path], object]) -> Response:
@@ -451,5 +624,10 @@ def _mount_public(app: FastAPI, d: Dashboard) -> None:
             return page("galat", 400, kantor=mine.office.name, pesan=f"Tahun {tahun!r} tidak dikenal.", viewer=None)
         year = int(tahun) if tahun else today.year
         with mine.reading() as s:
-            context = pages.report_card(s, mine.office, year, mine.clock())
-        return page("rapor", hari_ini=today, **context)
+            # Kept by the day: the card counts statuses as of now, and every status change is
+            # a write (a new stamp), stamped with its writer's clock, so none lies between two
+            # requests of one day without changing the stamp.
+            key = ("rapor", mine.scope, year, today, figure_stamp.read_stamp(s))
+            found = mine.figures.get(key, mine.office, lambda: pages.report_card(s, mine.office, year, mine.clock()),
+                                     mine.clock)
+        return page("rapor", hari_ini=today, dihitung=mine.computed(found), **found.value)

@@ -22,7 +22,7 @@ from bot.config.office import Office
 from bot.dialogs import typed
 from bot.dialogs.context import TRANTIB_GROUP_KEY, Ctx, Runtime
 from bot.dialogs.types import Caller, Choice, Event
-from storage import people, tenant_lookup
+from storage import kabupaten_access, people, tenant_lookup
 from storage.tenancy import Tenanted
 
 if TYPE_CHECKING:
@@ -96,7 +96,19 @@ def handle(rt: Runtime, session: Session, caller: Caller, event: Event, now: dat
             ctx.say("kecamatan_petugas", kecamatan=ctx.office.name)
             return ctx
         return _run_in(rt, session, officer_in[0], event, run)
+    if _reader_dashboard(session, caller, event):
+        # A kabupaten reader's /dasbor: their link is to every kecamatan, so none is asked
+        # for; the step runs in the default office's (dashboard_command reads no kecamatan row).
+        return _run_in(rt, session, rt.office.kode_wilayah, event, run)
     return _resident(rt, session, caller, event, now, run)
+
+
+def _reader_dashboard(session: Session, caller: Caller, event: Event) -> bool:
+    if event.kind != "command" or event.command != "dasbor":
+        return False
+    if caller.channel not in ("telegram", "sandbox") or not caller.user_id.lstrip("-").isdigit():
+        return False
+    return kabupaten_access.active_reader(session, int(caller.user_id)) is not None
 
 
 def _kabupaten_command(event: Event) -> bool:

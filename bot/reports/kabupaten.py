@@ -13,13 +13,14 @@
 #   each kecamatan fixes), so kecamatan with different targets compare fairly.
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.reports.iku_report import IkuRow, fmt
+from bot.config.office import Office
+from bot.reports.iku_report import IkuRow, fmt, iku_table
 from bot.reports.skm_official import SOURCE_OWN
 from bot.texts import render
 from kpi.ikm import DEFAULT_WEIGHT
@@ -32,6 +33,9 @@ from kpi.kabupaten import (
     pooled_ratio,
     ranks,
 )
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 NOT_POOLED_OFFICIAL = "IKM sebagian kecamatan berasal dari angka resmi e-SUKMA; tidak dapat digabung dengan jawaban"
 NOT_POOLED_FROZEN = "angka sebagian kecamatan dibekukan tanpa pembilang dan penyebut"
@@ -138,6 +142,17 @@ def kabupaten_table(items: Sequence[KecamatanIku], weight: Any = DEFAULT_WEIGHT)
     return out
 
 
+def kecamatan_tables(db: Database, offices: Mapping[str, Office], year: int, as_of: date) -> list[KecamatanIku]:
+    """Each kecamatan's own IKU table as of `as_of`, each read in its own scope and its own
+    transaction (storage/tenancy.py), in the order of `offices`: what `sigap iku report
+    --kabupaten` and the dashboard's kabupaten page both pool, so they show the same figures."""
+    items = []
+    for kode, office in offices.items():
+        with db.reading(kode) as session:
+            items.append(KecamatanIku(kode, office.kecamatan, iku_table(session, office, year, as_of)))
+    return items
+
+
 def by_rank(row: KabupatenRow) -> list[KecamatanCell]:
     """The kecamatan of one IKU best first; those without a figure last, by name."""
     return sorted(row.cells, key=lambda c: (c.rank is None, c.rank or 0, c.nama))
@@ -148,4 +163,5 @@ def kabupaten_text(rows: Sequence[KabupatenRow], kabupaten: str, year: int, as_o
     return render("iku_kabupaten", baris=rows, kabupaten=kabupaten, tahun=year, per=as_of, urut=by_rank, fmt=fmt)
 
 
-__all__ = ["KabupatenRow", "KecamatanCell", "KecamatanIku", "by_rank", "kabupaten_table", "kabupaten_text"]
+__all__ = ["KabupatenRow", "KecamatanCell", "KecamatanIku", "by_rank", "kabupaten_table", "kabupaten_text",
+           "kecamatan_tables"]
