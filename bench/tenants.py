@@ -5,7 +5,8 @@ It writes 31 office files into a temporary SIGAP_OFFICE_DIR (the shipped Jelbuk 
 kode wilayah 35.09.01 .. 35.09.31, its own name and ticket prefix each, one shared leadership
 group), then fills ONE register with N complaints (with their status history) and N SKM
 answers spread evenly over the 31 kecamatan (bench/register.py, each kecamatan its own seed;
-ANALYZE once after), and times, as of Monday 30 November 2026 07:00 WIB (week 2026-W48):
+ANALYZE, and VACUUM on PostgreSQL, once after: register.settle), and times, as of Monday 30
+November 2026 07:00 WIB (week 2026-W48):
 
 - per kecamatan, in its own scope (db.reading(kode)): iku_table for 2026 as of 30 November
   (what `sigap iku report` and the kabupaten table compute) beside the bare IKU 4 / IKU 2 SQL
@@ -42,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from digest import bare_sql as bare_digest  # noqa: E402  bench/digest.py
 from measure import timed  # noqa: E402
-from register import NOW, WEEK, bench_holidays, fill, postgres_database  # noqa: E402  bench/register.py
+from register import NOW, WEEK, bench_holidays, fill, postgres_database, settle  # noqa: E402  bench/register.py
 from reports import AS_OF, YEAR, bare_iku4, bare_skm  # noqa: E402  bench/reports.py
 
 from bot.config.office import DEFAULT_OFFICE_FILE, Office, load_offices  # noqa: E402
@@ -179,8 +180,7 @@ def run_backend(name: str, db: Database, offices: dict[str, Office], size: int, 
     t0 = time.perf_counter()
     for i, kode in enumerate(offices):
         fill(db, per, kecamatan=kode, prefix=prefix_of(i), seed=2 * i + 1, analyze=False)
-    with db.engine.begin() as conn:
-        conn.exec_driver_sql("ANALYZE")
+    settle(db)
     print(f"\n[{name}] {len(offices)} kecamatan x {per:,} complaints (+ history) and {per:,} SKM answers "
           f"loaded in {time.perf_counter() - t0:.1f} s; median of {repeat}", flush=True)
 

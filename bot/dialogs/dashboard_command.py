@@ -48,11 +48,7 @@ def dashboard_command(ctx: Ctx, args: str) -> None:
     if officer.role not in dashboard_access.DASHBOARD_ROLES:
         ctx.say("dasbor_peran", peran=list(dashboard_access.DASHBOARD_ROLES), peran_anda=officer.role)
         return
-    if ctx.rt.dashboard_url is None:
-        ctx.say("dasbor_mati")
-        return
-    if not ctx.caller.private:
-        ctx.send_to(ctx.caller.channel, ctx.caller.chat_id, "Gunakan /dasbor di chat pribadi dengan bot.")
+    if not _may_send_link(ctx):
         return
     if word in LOGOUT_WORDS:
         ended = dashboard_access.revoke_all(ctx.session, officer.id, ctx.now)
@@ -64,12 +60,20 @@ def dashboard_command(ctx: Ctx, args: str) -> None:
             berlaku_sampai=ctx.now + timedelta(minutes=minutes))
 
 
-def _reader_command(ctx: Ctx, reader: KabupatenReader, word: str) -> None:
+def _may_send_link(ctx: Ctx) -> bool:
+    """A link goes only where the dashboard is on, and only to a private chat (in a group,
+    anyone in it could use it first); otherwise say why."""
     if ctx.rt.dashboard_url is None:
         ctx.say("dasbor_mati")
-        return
+        return False
     if not ctx.caller.private:
         ctx.send_to(ctx.caller.channel, ctx.caller.chat_id, "Gunakan /dasbor di chat pribadi dengan bot.")
+        return False
+    return True
+
+
+def _reader_command(ctx: Ctx, reader: KabupatenReader, word: str) -> None:
+    if not _may_send_link(ctx):
         return
     officer = ctx.officer
     if word in LOGOUT_WORDS:
