@@ -48,7 +48,8 @@ def dashboard_command(ctx: Ctx, args: str) -> None:
     if officer.role not in dashboard_access.DASHBOARD_ROLES:
         ctx.say("dasbor_peran", peran=list(dashboard_access.DASHBOARD_ROLES), peran_anda=officer.role)
         return
-    if not _may_send_link(ctx):
+    base = _link_base(ctx)
+    if base is None:
         return
     if word in LOGOUT_WORDS:
         ended = dashboard_access.revoke_all(ctx.session, officer.id, ctx.now)
@@ -56,24 +57,25 @@ def dashboard_command(ctx: Ctx, args: str) -> None:
         return
     minutes = ctx.rt.dashboard_link_minutes
     token = dashboard_access.create_link(ctx.session, officer, ctx.now, timedelta(minutes=minutes))
-    ctx.say("dasbor_tautan", tautan=login_url(ctx.rt.dashboard_url, token), menit=minutes,
+    ctx.say("dasbor_tautan", tautan=login_url(base, token), menit=minutes,
             berlaku_sampai=ctx.now + timedelta(minutes=minutes))
 
 
-def _may_send_link(ctx: Ctx) -> bool:
-    """A link goes only where the dashboard is on, and only to a private chat (in a group,
-    anyone in it could use it first); otherwise say why."""
+def _link_base(ctx: Ctx) -> str | None:
+    """The dashboard's address, when a link may be sent: only where the dashboard is on, and
+    only to a private chat (in a group, anyone in it could use it first); None after saying why."""
     if ctx.rt.dashboard_url is None:
         ctx.say("dasbor_mati")
-        return False
+        return None
     if not ctx.caller.private:
         ctx.send_to(ctx.caller.channel, ctx.caller.chat_id, "Gunakan /dasbor di chat pribadi dengan bot.")
-        return False
-    return True
+        return None
+    return ctx.rt.dashboard_url
 
 
 def _reader_command(ctx: Ctx, reader: KabupatenReader, word: str) -> None:
-    if not _may_send_link(ctx):
+    base = _link_base(ctx)
+    if base is None:
         return
     officer = ctx.officer
     if word in LOGOUT_WORDS:
@@ -84,6 +86,6 @@ def _reader_command(ctx: Ctx, reader: KabupatenReader, word: str) -> None:
         return
     minutes = ctx.rt.dashboard_link_minutes
     token = kabupaten_access.create_link(ctx.session, reader, ctx.now, timedelta(minutes=minutes))
-    ctx.say("dasbor_tautan_kabupaten", tautan=login_url(ctx.rt.dashboard_url, token), menit=minutes,
+    ctx.say("dasbor_tautan_kabupaten", tautan=login_url(base, token), menit=minutes,
             berlaku_sampai=ctx.now + timedelta(minutes=minutes), nama=reader.name,
             juga_petugas=officer is not None and officer.role in dashboard_access.DASHBOARD_ROLES)
