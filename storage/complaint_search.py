@@ -62,7 +62,8 @@ def search_complaints(
     (page_size None: every one)."""
     where = _filters(query, today)
     total = session.scalar(select(func.count()).select_from(Complaint).where(*where)) or 0
-    statuses = query.statuses or OPEN_STATUSES
+    # Once each: a status typed twice (its label and its code) must not list its complaints twice.
+    statuses = tuple(dict.fromkeys(query.statuses or OPEN_STATUSES))
     offset = max(0, page - 1) * (page_size or 0)
     wanted = None if page_size is None else offset + page_size
     # The order (overdue first, longest overdue first; then oldest received; then id) is no

@@ -66,6 +66,7 @@ QUERIES = [
     CaseQuery(words=("pasar",)),
     CaseQuery(statuses=("selesai", "duplikat")),
     CaseQuery(statuses=("diterima", "selesai")),
+    CaseQuery(statuses=("diterima", "selesai", "diterima")),  # /kasus Diterima diterima selesai
     CaseQuery(statuses=tuple(STATUSES)),
 ]
 
