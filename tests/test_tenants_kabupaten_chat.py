@@ -77,3 +77,27 @@ def test_anyone_else_is_refused_and_nothing_is_read(chats: Chats) -> None:
     # An officer's own /iku is still their own kecamatan's table.
     own = text(c.say(ADMIN_A, "/iku"))
     assert "Arjasa" in own and "Ringkasan mingguan" not in own
+
+
+def test_a_registered_kabupaten_reader_reads_it_in_their_private_chat(chats: Chats) -> None:
+    # One list of kabupaten readers: whoever `sigap kabupaten pembaca tambah` registered for
+    # the dashboard also reads /iku kabupaten in chat, in their own chat only, and no longer
+    # once deactivated.
+    from datetime import UTC, datetime
+
+    from storage import kabupaten_access
+
+    c = chats
+    c.rt.kabupaten_chat = KABUPATEN
+    now = datetime(2026, 12, 2, 3, tzinfo=UTC)
+    assert REFUSED in text(c.say(ORGANISASI, "/iku kabupaten"))  # not registered yet
+    with c.db.transaction() as s:
+        kabupaten_access.add_reader(s, ORGANISASI, "Inspektur Pembantu", now)
+    out = c.say(ORGANISASI, "/iku kabupaten")
+    assert [o["text"] for o in out] == list(build_kabupaten_digest(c.db, c.rt.offices, Period("week", 2026, 48)).parts)
+    assert c.remembered(ORGANISASI) is None  # not asked to pick a kecamatan
+    # In a kecamatan's group the group is what counts, not the reader in it.
+    assert REFUSED in text(c.say(ORGANISASI, "/iku kabupaten", GROUP_J))
+    with c.db.transaction() as s:
+        kabupaten_access.deactivate_reader(s, ORGANISASI, now)
+    assert REFUSED in text(c.say(ORGANISASI, "/iku kabupaten"))

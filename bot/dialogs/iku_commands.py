@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.dialogs import deferred
 from bot.dialogs.context import Ctx
+from bot.dialogs.dashboard_command import kabupaten_reader
 from bot.dialogs.kecamatan import scoped
 from bot.dialogs.skm_official_command import skm_official_command
 from bot.reports import iku_report as rep
@@ -109,11 +110,17 @@ def show_table(ctx: Ctx, args: str) -> None:
 
 
 def is_kabupaten_chat(ctx: Ctx) -> bool:
-    """The kabupaten reader is a chat, not a role: the one SIGAP_KABUPATEN_CHAT names (the
-    chat the kabupaten digest goes to), whoever in it asks. Officers of a kecamatan read
-    their own kecamatan only, whatever their role."""
+    """Who reads every kecamatan's IKU in chat: the chat SIGAP_KABUPATEN_CHAT names (the chat
+    the kabupaten digest goes to), whoever in it asks, and in their own private chat a
+    kabupaten reader registered with `sigap kabupaten pembaca tambah` (the same people the
+    kabupaten dashboard lets in, so the two views have one list of readers). Officers of a
+    kecamatan read their own kecamatan only, whatever their role."""
+    if ctx.caller.channel not in ("telegram", "sandbox"):
+        return False
     chat = ctx.rt.kabupaten_chat
-    return chat is not None and ctx.caller.channel in ("telegram", "sandbox") and ctx.caller.chat_id == str(chat)
+    if chat is not None and ctx.caller.chat_id == str(chat):
+        return True
+    return ctx.caller.private and kabupaten_reader(ctx) is not None
 
 
 def kabupaten_table(ctx: Ctx, args: str) -> None:
