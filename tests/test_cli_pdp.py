@@ -139,8 +139,13 @@ def test_breach_notices_by_chat_and_report(env: Database, policy: DeadlinePolicy
         assert "Berkas terkirim ke grup yang salah" in notices[0].payload["text"]
         incident = s.scalars(select(PdpIncident)).one()
         assert (incident.notified_chats, incident.unreachable) == (1, 1)
-    assert main(["pdp", "daftar"]) == 0
+    # The clock is read at a chosen moment, so the text does not depend on the day the test runs.
+    assert main(["pdp", "daftar", "--per", "2026-12-03T18:00"]) == 0
     assert "• #1 diketahui 1 Des 2026 20.00 WIB, batas 4 Des 2026 20.00 WIB, sisa " in capsys.readouterr().out
+    assert main(["pdp", "daftar", "--per", "2026-12-04 23:00"]) == 0
+    assert "batas 4 Des 2026 20.00 WIB, batas lewat 3 jam" in capsys.readouterr().out
+    assert main(["pdp", "daftar", "--per", "besok"]) == 2
+    assert "--per harus berbentuk YYYY-MM-DD HH:MM, bukan 'besok'." in capsys.readouterr().err
 
 
 def test_retensi_dry_run_lists_each_rule(env: Database, policy: DeadlinePolicy, capsys: pytest.CaptureFixture[str]) -> None:

@@ -41,6 +41,7 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_pdp)
 
     p = act.add_parser("daftar", help="permintaan yang belum dijawab dan insiden, dengan sisa waktunya")
+    p.add_argument("--per", help="keadaan pada waktu ini, 'YYYY-MM-DD HH:MM' waktu setempat (bawaan: sekarang)")
     p.set_defaults(func=cmd_pdp)
 
     p = act.add_parser("hapus", help="hapus identitas pelapor sebuah tiket dan isi laporannya yang sudah ditutup")
@@ -119,8 +120,10 @@ def _run(args: argparse.Namespace, db: Any, office: Any, tz: ZoneInfo, now: date
             _say("pdp_dijawab", r=row, tepat=now <= row.due_at)
         return 0
     if args.action == "daftar":
+        # --per reads the clock at a chosen moment: what was due then, and how much time was left.
+        at = _moment(args.per, tz, now, "--per") or now
         with db.reading() as s:
-            requests, incidents = pdp.waiting(s, now)
+            requests, incidents = pdp.waiting(s, at)
             # The same text as /pdp in chat, with every request (the chat shows the first few).
             _say("pdp_permintaan", permintaan=requests, jumlah=len(requests), insiden=incidents,
                  jenis=pdp.KIND_LABELS)
