@@ -10,9 +10,12 @@ import asyncio
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -223,3 +226,179 @@ def test_login_by_chat_link_and_every_page_in_chromium(site_served: tuple[Site, 
     assert sorted(p.name for p in artifacts.glob("*.png")) == [
         "01-masuk.png", "02-iku.png", "03-tren.png", "04-pengaduan.png", "04b-daftar.png", "05-skm.png",
         "05b-sebaran.png", "06-rapor.png"]
+
+
+# --- The kabupaten page (issues 14 and 15) ------------------------------------------------------
+
+READER = 41
+PIMPINAN_ARJASA = 31
+JELBUK, ARJASA = "35.09.25", "35.09.22"
+
+
+@pytest.fixture
+def kabupaten_served(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                     capsys: pytest.CaptureFixture[str]) -> Iterator[tuple[Site, str]]:
+    """Every office of the shipped office folder (Jelbuk, Arjasa), each with complaints, IKU 3
+    activities and (Jelbuk) SKM answers of its own; a kabupaten reader registered as the
+    office does it, by `sigap kabupaten pembaca tambah` on this register."""
+    from bot.cli.sigap import main
+    from bot.config.office import load_offices
+    from storage import iku, people
+    from storage.models import IkuActivity
+
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    site = make_site(db, DashboardSettings(url=base), base=base, offices=load_offices())
+    with db.transaction(ARJASA) as s:
+        people.add_officer(s, PIMPINAN_ARJASA, "Bu Camat Arjasa", "pimpinan", NOW)
+    complaint(db, wib(2026, 2, 2, 9, 0), "selesai")
+    complaint(db, wib(2026, 3, 30, 9, 0), "verifikasi", desa="Sucopangepok")
+    complaint(db, wib(2026, 4, 7, 9, 0), "duplikat")
+    complaint(db, wib(2026, 5, 14, 9, 0), None, desa="Panduman")
+    for day, outcome in ((3, "selesai"), (9, "selesai"), (20, None)):
+        complaint(db, wib(2026, 4, day, 9, 0), outcome, desa="Biting", kecamatan=ARJASA, prefix="ARJ",
+                  category="miras")
+    for kode, planned, done in ((JELBUK, 4, 1), (ARJASA, 5, 3)):
+        with db.transaction(kode) as s:
+            for i in range(planned):
+                entry = iku.add(s, IkuActivity, {"year": 2026, "name": f"Kegiatan {i + 1}"}, "uji", NOW)
+                if i < done:
+                    iku.facilitate(s, entry.id, date(2026, 4, 1), "Daftar hadir", "uji", NOW)
+    service = site.office.services[0].code
+    with db.transaction() as s:
+        for i, low in enumerate((2, 3, 4)):
+            answers = {f"u{j}": 3 for j in range(1, 10)} | {"u8": low}
+            skm.record_response(s, skm.ResponseDraft(service=service, period="2026-Q2", tanggal=date(2026, 5, 2 + i),
+                                                     answers=answers), source="kertas", now=NOW, recorded_by="kertas")
+    monkeypatch.setenv("SIGAP_DATA_DIR", str(tmp_path / "cli"))
+    monkeypatch.setenv("SIGAP_DATABASE_URL", db.url)
+    monkeypatch.chdir(tmp_path)
+    assert main(["kabupaten", "pembaca", "tambah", "--id-telegram", str(READER), "--nama", "Bu Ani (Bagian Organisasi)"]
+                ) == 0
+    assert "Pembaca kabupaten Bu Ani (Bagian Organisasi) terdaftar" in capsys.readouterr().out
+    served = Served(site.client.app, port)
+    try:
+        yield site, base
+    finally:
+        served.stop()
+
+
+def _register_iku4(site: Site, kode: str, as_of: date) -> str:
+    """IKU 4 of a kecamatan counted here from its complaints received in the year up to
+    `as_of`, by the kpi formula: resolved / (received - duplicates - forwarded), as the page
+    shows it. Their statuses now are their statuses then: each moved within an hour of being
+    received (tests.dashboard_world.complaint)."""
+    from datetime import datetime, timedelta
+    from decimal import Decimal
+
+    from sqlalchemy import func, select
+
+    from kpi.resolution import ResolutionCounts, resolution_rate
+    from storage.models import Complaint
+
+    tz = site.rt.offices[kode].timezone
+    start = datetime(as_of.year, 1, 1, tzinfo=ZoneInfo(tz))
+    end = datetime.combine(as_of + timedelta(days=1), datetime.min.time(), tzinfo=ZoneInfo(tz))
+    with site.db.reading(kode) as s:
+        statuses = dict(s.execute(select(Complaint.status, func.count())
+                                  .where(Complaint.received_at >= start, Complaint.received_at < end)
+                                  .group_by(Complaint.status)).all())
+    counts = ResolutionCounts(sum(statuses.values()), statuses.get("duplikat", 0), statuses.get("diteruskan", 0),
+                              statuses.get("selesai", 0), 0)
+    rate = resolution_rate(counts)
+    if rate is None:  # nothing received yet: no figure
+        return "–"
+    return fmt(Decimal(rate.numerator * 100) / Decimal(rate.denominator)) + "%"
+
+
+def _kabupaten_expected(site: Site, as_of: date) -> list[Any]:
+    """The kabupaten table of the register as `sigap iku laporan --kabupaten` computes it."""
+    from bot.reports.kabupaten import kabupaten_table, kecamatan_tables
+    from kpi.ikm import weight_from_setting
+
+    return kabupaten_table(kecamatan_tables(site.db, site.rt.offices, as_of.year, as_of),
+                           weight_from_setting(site.office.skm_weight))
+
+
+def _shown(value: Any, row: Any) -> str:
+    return fmt(value, row.kind) + ("%" if row.unit == "%" and value is not None else "")
+
+
+def _kabupaten_cells(driver: webdriver.Chrome, site: Site, as_of: date) -> None:
+    """Every cell of the kabupaten table in the browser against the register."""
+    expected = _kabupaten_expected(site, as_of)
+    assert len(expected) == 6
+    shown = {(tr.get_attribute("data-kode") or tr.get_attribute("id"), td.get_attribute("data-iku"),
+              td.get_attribute("data-k")): td.text
+             for tr in driver.find_elements(By.CSS_SELECTOR, "#tabel-kabupaten tbody tr")
+             for td in tr.find_elements(By.CSS_SELECTOR, "td[data-iku]")}
+    assert len(shown) == 6 * (3 * len(site.rt.offices) + 1)
+    for row in expected:
+        assert shown[("kabupaten", row.code, "kabupaten")] == _shown(row.kabupaten, row), row.code
+        for c in row.cells:
+            assert shown[(c.kode, row.code, "realisasi")] == _shown(c.realisation, row), (c.kode, row.code)
+            assert shown[(c.kode, row.code, "capaian")] == (fmt(c.capaian) + "%" if c.capaian is not None else "–")
+            assert shown[(c.kode, row.code, "peringkat")] == ("–" if c.rank is None else str(c.rank))
+    # And IKU 4 of each kecamatan counted straight from its complaints.
+    for kode in site.rt.offices:
+        assert shown[(kode, "IKU-4", "realisasi")] == _register_iku4(site, kode, as_of), kode
+
+
+def test_a_kabupaten_reader_reads_every_kecamatan_in_chromium(kabupaten_served: tuple[Site, str],
+                                                              browser: webdriver.Chrome, artifacts: Path) -> None:
+    site, base = kabupaten_served
+    shots = artifacts / "kabupaten"  # beside the officer's pages, which the test above lists
+    shots.mkdir(exist_ok=True)
+    token = site.link(READER)  # what /dasbor sends the reader in chat
+    browser.get(f"{base}/dasbor/masuk?t={token}")
+    assert "Bu Ani (Bagian Organisasi)" in browser.page_source
+    browser.find_element(By.ID, "masuk").click()
+    _heading(browser, "IKU kecamatan se-Jember tahun 2026")
+    assert browser.current_url == f"{base}/dasbor/kabupaten"
+    today = site.clock().astimezone(site.rt.tz).date()
+    _kabupaten_cells(browser, site, today)
+    names = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#tabel-kabupaten tbody th a")]
+    assert names == [office.kecamatan for _kode, office in sorted(site.rt.offices.items())]  # by kode wilayah
+    assert not browser.find_elements(By.ID, "diperbarui")
+    browser.save_screenshot(str(shots / "01-kabupaten.png"))
+
+    # As of 31 March (nothing facilitated yet, two complaints received in Jelbuk).
+    browser.get(f"{base}/dasbor/kabupaten?tahun=2026&per=2026-03-31")
+    assert "Selasa, 31 Maret 2026" in browser.find_element(By.ID, "per-tanggal").text
+    _kabupaten_cells(browser, site, date(2026, 3, 31))
+
+    # A write in Arjasa: the page at once from Arjasa's last figures, saying so, then fresh.
+    complaint(site.db, wib(2026, 5, 15, 8, 0), "selesai", desa="Biting", kecamatan=ARJASA, prefix="ARJ",
+              category="miras")
+    browser.get(base + "/dasbor/kabupaten")
+    note = browser.find_element(By.ID, "diperbarui")
+    assert "Angka Kecamatan Arjasa dihitung pukul 10.00 WIB, 15 Mei 2026; sedang diperbarui" in note.text
+    assert "Jelbuk" not in note.text
+    browser.save_screenshot(str(shots / "02-kabupaten-diperbarui.png"))
+    for _ in range(100):  # a person reloading until the line is gone
+        time.sleep(0.1)
+        browser.refresh()
+        if not browser.find_elements(By.ID, "diperbarui"):
+            break
+    assert not browser.find_elements(By.ID, "diperbarui"), "Arjasa's figures were not brought up to date"
+    _kabupaten_cells(browser, site, today)
+
+    # Read-only into one kecamatan, by its name in the table.
+    browser.find_element(By.LINK_TEXT, "Arjasa").click()
+    _heading(browser, "Indikator Kinerja Utama Kecamatan Arjasa")
+    assert f"kecamatan={ARJASA}" in browser.current_url
+    browser.save_screenshot(str(shots / "03-arjasa.png"))
+
+    # A kecamatan's officer, logged in through their own link, is refused the page.
+    browser.find_element(By.CSS_SELECTOR, "form.keluar button").click()
+    _heading(browser, "Anda sudah keluar")
+    browser.get(f"{base}/dasbor/masuk?t={site.link(PIMPINAN)}")
+    browser.find_element(By.ID, "masuk").click()
+    _heading(browser, "Indikator Kinerja Utama Kecamatan Jelbuk")
+    browser.get(base + "/dasbor/kabupaten")
+    _heading(browser, "Tidak diizinkan")
+    assert "hanya untuk pembaca kabupaten" in browser.page_source
+    assert "Arjasa" not in browser.page_source and "IKU-3" not in browser.page_source
+    browser.save_screenshot(str(shots / "04-petugas-ditolak.png"))
+    assert sorted(p.name for p in shots.glob("*.png")) == [
+        "01-kabupaten.png", "02-kabupaten-diperbarui.png", "03-arjasa.png", "04-petugas-ditolak.png"]

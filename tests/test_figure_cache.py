@@ -1,7 +1,9 @@
 # The dashboard's IKU pages and the public report card kept between requests (issue 15), on
 # both backends: a repeated page is served without computing the IKU table again; every
-# write that can move a figure gives fresh figures on the next request; a write that cannot
-# leaves them; another kecamatan's figures are never served; the stamp follows savepoints.
+# write that can move a figure gives fresh figures (the IKU pages: at once the last ones,
+# saying so, and fresh ones once the background recompute is done; tests/test_figure_cache_stale.py
+# has the rest of that); a write that cannot leaves them; another kecamatan's figures are
+# never served; the stamp follows savepoints.
 from __future__ import annotations
 
 import dataclasses
@@ -18,21 +20,44 @@ from sqlalchemy import Engine, event
 
 from bot.config.office import load_offices
 from bot.dashboard import pages
+from bot.dashboard import routes as dashboard_routes
 from bot.dashboard.figure_cache import FigureCache
 from bot.reports import iku_report as rep
 from storage import complaints, figure_stamp, iku, people, skm, skm_official
 from storage.db import Database
 from storage.lifecycle import transition
 from storage.models import Base, IkuDocument
+from tests import dashboard_world
 from tests.dashboard_world import NOW, OFFICER, PIMPINAN, Site, complaint, make_site, wib
 from tests.test_dashboard_kecamatan import _browser
 
 JELBUK, ARJASA = "35.09.25", "35.09.22"
 PIMPINAN_A = 31
+STALE = "sedang diperbarui"
 
 
 @pytest.fixture
-def site(db: Database) -> Site:
+def caches(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[FigureCache]]:
+    """The figure cache of every dashboard make_site mounts from now on, so a test can wait
+    for its background recomputes (FigureCache.settle). Each is settled at the end, before
+    the register (`db`, set up first) is dropped."""
+    found: list[FigureCache] = []
+
+    def mounting(app: Any, d: dashboard_routes.Dashboard) -> None:
+        found.append(d.figures)
+        dashboard_routes.mount_dashboard(app, d)
+
+    monkeypatch.setattr(dashboard_world, "mount_dashboard", mounting)
+    yield found
+    assert all(c.settle(60) for c in found), "a background recompute did not end"
+
+
+def settled(caches: list[FigureCache]) -> None:
+    assert caches and all(c.settle(30) for c in caches)
+
+
+@pytest.fixture
+def site(db: Database, caches: list[FigureCache]) -> Site:
     offices = load_offices()
     s = make_site(db, offices=offices)
     with db.transaction(ARJASA) as tx:
@@ -171,21 +196,27 @@ WRITES: dict[str, Callable[[Site], None]] = {
 
 
 @pytest.mark.parametrize("write", WRITES)
-def test_every_write_that_moves_a_figure_gives_fresh_figures(site: Site, calls: dict[str, int], write: str) -> None:
+def test_every_write_that_moves_a_figure_gives_fresh_figures(site: Site, calls: dict[str, int], write: str,
+                                                              caches: list[FigureCache]) -> None:
     if write == "hapus_jawaban":
         _skm_answer_of_respondent(site)
     site.login()
     url = "/dasbor/iku?per=2026-05-15"
-    site.client.get(url)
+    before = site.client.get(url).text
     site.client.get("/rapor")
     site.client.get(url)
     site.client.get("/rapor")
-    assert calls == {"iku": 1, "rapor": 1}
+    assert calls == {"iku": 1, "rapor": 1} and STALE not in before
     WRITES[write](site)
     done = dict(calls)  # `sigap iku tutup` computes the table itself
+    # The page at once, from the last figures, saying so; they are computed again meanwhile.
+    stale = site.client.get(url).text
+    assert f"Angka dihitung pukul 10.00 WIB, 15 Mei 2026; {STALE}" in stale and iku4(stale) == iku4(before)
+    site.client.get("/rapor")  # the public card: computed in the request, as before
+    assert calls["rapor"] == done["rapor"] + 1
+    settled(caches)
     after = site.client.get(url).text
-    site.client.get("/rapor")
-    assert calls == {"iku": done["iku"] + 1, "rapor": done["rapor"] + 1}
+    assert calls == {"iku": done["iku"] + 1, "rapor": done["rapor"] + 1} and STALE not in after
     # And the fresh figures are the ones computed from scratch now.
     with site.db.reading() as s:
         rows = {r.code: r for r in rep.iku_table(s, site.office, 2026, date(2026, 5, 15))}
@@ -212,7 +243,8 @@ def test_a_write_that_moves_no_figure_keeps_them(site: Site, calls: dict[str, in
     assert calls["rapor"] == 2
 
 
-def test_another_kecamatans_figures_are_never_served(site: Site, calls: dict[str, int]) -> None:
+def test_another_kecamatans_figures_are_never_served(site: Site, calls: dict[str, int],
+                                                     caches: list[FigureCache]) -> None:
     jelbuk, arjasa = _browser(site, PIMPINAN), _browser(site, PIMPINAN_A)
     j, a = jelbuk.get("/dasbor").text, arjasa.get("/dasbor").text
     assert calls["iku"] == 2
@@ -224,7 +256,11 @@ def test_another_kecamatans_figures_are_never_served(site: Site, calls: dict[str
     complaint(site.db, wib(2026, 5, 14, 9, 0), None, desa="Biting", kecamatan=ARJASA, prefix="ARJ",
               category="miras")
     assert iku4(jelbuk.get("/dasbor").text) == iku4(j) and calls["iku"] == 2
+    stale = arjasa.get("/dasbor").text
+    assert STALE in stale and iku4(stale) == iku4(a)
+    settled(caches)
     assert iku4(arjasa.get("/dasbor").text) == "IKU-4: selesai 1 dari 2 laporan" and calls["iku"] == 3
+    assert STALE not in jelbuk.get("/dasbor").text and calls["iku"] == 3
     # The public card by kecamatan likewise.
     assert "Kecamatan Arjasa" in site.client.get("/rapor", params={"kecamatan": ARJASA}).text
     assert "Kecamatan Jelbuk" in site.client.get("/rapor").text
@@ -344,6 +380,10 @@ def test_the_cache_is_bounded_and_knows_its_office() -> None:
     # What a page does to its copy stays there.
     cache.get("b", other, make("x"), clock).value.append("changed")
     assert cache.get("b", other, make("x"), clock).value == ["b2"]
+    # Another stamp without `refresh` (a workbook, the public card): computed here, and kept
+    # in place of the old entry (one entry per key).
+    assert cache.get("b", other, make("b3"), clock, stamp="s2").value == ["b3"]
+    assert cache.get("b", other, make("x"), clock, stamp="s2").value == ["b3"] and len(cache) == 2
 
 
 def test_one_computation_per_key_at_a_time() -> None:

@@ -306,6 +306,12 @@ def test_bantuan_lists_the_commands_of_the_role(chats: Chats) -> None:
     assert "/kembalikan" not in petugas and "/petugas:" not in petugas
     pimpinan = text(c.say(PIMPINAN, "/bantuan"))
     assert "/catat" not in pimpinan and "/digest" in pimpinan and "/iku" in pimpinan
+    # /dasbor kecamatan on its own line right under /dasbor, for the roles that may use /dasbor.
+    lines = pimpinan.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("• /dasbor: "))
+    assert lines[at + 1] == ("• /dasbor kecamatan: bila Anda juga pembaca kabupaten, tautan ke dasbor kecamatan "
+                             "Anda sendiri (tanpa kata ini Anda mendapat tautan dasbor kabupaten)")
+    assert "/dasbor" not in petugas
     admin = text(c.say(ADMIN, "/bantuan"))
     assert "/petugas:" in admin and "/daftarkan_grup" in admin and "/kembalikan" in admin
     resident = text(c.say(WARGA, "/bantuan"))

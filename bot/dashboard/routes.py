@@ -24,8 +24,10 @@
 #   register is read (storage.csv_io streams it from the database). Nothing holds a whole file.
 # - The IKU table and the report card are kept between requests (bot/dashboard/figure_cache.py)
 #   under the register's figure stamp (storage.figure_stamp), read first in the request's read
-#   transaction: a write that can move a figure gives fresh figures on the next request, and
-#   each page says when its figures were computed.
+#   transaction, and each page says when its figures were computed. After a write that can move
+#   a figure, the IKU, trend and kabupaten pages show the last figures at once, saying they are
+#   being brought up to date ("sedang diperbarui"), while they are computed in the background;
+#   the workbooks and /rapor compute fresh figures in the request.
 from __future__ import annotations
 
 import contextlib
@@ -106,12 +108,25 @@ class Dashboard:
         """The kecamatan whose register this dashboard reads."""
         return self.kecamatan or self.db.kecamatan
 
-    def iku_rows(self, session: Session, year: int, as_of: date) -> Figures[list[rep.IkuRow]]:
+    def iku_rows(self, session: Session, year: int, as_of: date, *, stale_ok: bool = False
+                 ) -> Figures[list[rep.IkuRow]]:
         """rep.iku_table of the year as of the date, kept while the register's figures stay
-        the same (the stamp is read first, in `session`'s transaction)."""
-        key = ("iku", self.scope, year, as_of, figure_stamp.read_stamp(session))
-        return self.figures.get(key, self.office, lambda: rep.iku_table(session, self.office, year, as_of),
-                                self.clock)
+        the same (the stamp is read first, in `session`'s transaction). `stale_ok`: for a page
+        that says when its figures were computed; after a write it gets the last figures at
+        once, marked stale, while they are computed again in the background (a workbook,
+        which says nothing of the kind, always gets figures of the stamp it read)."""
+        stamp = figure_stamp.read_stamp(session)
+        return self.figures.get(("iku", self.scope, year, as_of), self.office,
+                                lambda: rep.iku_table(session, self.office, year, as_of), self.clock,
+                                stamp=stamp, refresh=self._iku_refresh(year, as_of) if stale_ok else None)
+
+    def _iku_refresh(self, year: int, as_of: date) -> Callable[[], tuple[object, list[rep.IkuRow]]]:
+        def refresh() -> tuple[object, list[rep.IkuRow]]:
+            # Its own read transaction (the request's is over by then), the stamp read first.
+            with self.reading() as s:
+                stamp = figure_stamp.read_stamp(s)
+                return stamp, rep.iku_table(s, self.office, year, as_of)
+        return refresh
 
     def computed(self, figures: Figures[Any]) -> datetime:
         """When `figures` were computed, on the office's wall clock (what the page says)."""
@@ -411,8 +426,9 @@ def _mount_private(app: FastAPI, d: Dashboard) -> None:
                  ) -> Callable[[Dashboard, Session, QueryParams], dict[str, Any]]:
         def context(d: Dashboard, s: Session, q: QueryParams) -> dict[str, Any]:
             year, day = as_of(d, q)
-            found = d.iku_rows(s, year, day)
-            return {"hari_ini": d.today(), "dihitung": d.computed(found), **build(found.value, d.office, year, day)}
+            found = d.iku_rows(s, year, day, stale_ok=True)
+            return {"hari_ini": d.today(), "dihitung": d.computed(found), "diperbarui": found.stale,
+                    **build(found.value, d.office, year, day)}
         return context
 
     iku = view("iku", "iku", iku_view(pages.iku_page))
@@ -445,43 +461,50 @@ def _mount_private(app: FastAPI, d: Dashboard) -> None:
         return _xlsx(f"iku-kabupaten-{year}-per-{as_of.isoformat()}.xlsx",
                      lambda path: write_kabupaten_xlsx(path, table, d.office.kabupaten, year, as_of))
 
-    def kabupaten_figures(q: QueryParams) -> tuple[int, date, list[Any]]:
+    def kabupaten_figures(q: QueryParams, *, stale_ok: bool = False
+                          ) -> tuple[int, date, list[Any], list[dict[str, Any]]]:
         """The kabupaten table of every served kecamatan for the query's year and date: the
         figures of `sigap iku report --kabupaten --tahun Y --per D` (the same function reads
-        each kecamatan in its own scope, as bot.reports.kabupaten.kecamatan_tables does)."""
+        each kecamatan in its own scope, as bot.reports.kabupaten.kecamatan_tables does); with
+        `stale_ok`, also the kecamatan whose figures are the last ones while being recomputed
+        (name, when computed on its office's clock)."""
         from bot.reports.kabupaten import KecamatanIku, kabupaten_table
         from kpi.ikm import weight_from_setting
 
         year, as_of = _year_and_date(d, q.get("tahun"), q.get("per"))
         offices = d.served()
-        items = []
+        items, stale = [], []
         for kode, office in offices.items():
             # Each kecamatan's table as kecamatan_tables reads it (its own scope and
             # transaction), kept under its own figure stamp: a kecamatan whose register did
-            # not change since is not computed again (31 of them in Jember).
+            # not change since is not computed again (31 of them in Jember), and on the page
+            # one whose register did is shown from its last figures while it is.
             mine = d.for_kecamatan(kode)
             assert mine is not None  # served() lists what for_kecamatan serves
             with mine.reading() as s:
-                items.append(KecamatanIku(kode, office.kecamatan, mine.iku_rows(s, year, as_of).value))
+                found = mine.iku_rows(s, year, as_of, stale_ok=stale_ok)
+            items.append(KecamatanIku(kode, office.kecamatan, found.value))
+            if found.stale:
+                stale.append({"kode": kode, "nama": office.kecamatan, "dihitung": mine.computed(found)})
         try:
             table = kabupaten_table(items, weight_from_setting(next(iter(offices.values())).skm_weight))
         except ValueError as exc:  # kecamatan whose office files list other IKU
             raise BadInput(str(exc)) from exc
-        return year, as_of, table
+        return year, as_of, table, stale
 
     def kabupaten_page(d: Dashboard, reader: Reader, request: Request) -> Response:
-        year, as_of, table = kabupaten_figures(request.query_params)
+        year, as_of, table, stale = kabupaten_figures(request.query_params, stale_ok=True)
         when = f"&tahun={year}&per={as_of.isoformat()}"
         kecamatan = [{"kode": kode, "nama": office.kecamatan, "tautan": f"/dasbor/iku?kecamatan={kode}{when}"}
                      for kode, office in d.served().items()]
         return page("kabupaten", kantor=f"Kabupaten {d.office.kabupaten}", viewer=reader, menu="kabupaten",
                     kabupaten=d.office.kabupaten, tahun=year, per=as_of, hari_ini=d.today(), baris=table,
-                    kecamatan=kecamatan, fmt=rep.fmt)
+                    kecamatan=kecamatan, fmt=rep.fmt, diperbarui=stale)
 
     def kabupaten_xlsx_all(d: Dashboard, reader: Reader, request: Request) -> Response:
         from bot.reports.kabupaten_xlsx import write_kabupaten_xlsx
 
-        year, as_of, table = kabupaten_figures(request.query_params)
+        year, as_of, table, _stale = kabupaten_figures(request.query_params)
         return _xlsx(f"iku-kabupaten-{year}-per-{as_of.isoformat()}.xlsx",
                      lambda path: write_kabupaten_xlsx(path, table, d.office.kabupaten, year, as_of))
 
@@ -627,7 +650,10 @@ def _mount_public(app: FastAPI, d: Dashboard) -> None:
             # Kept by the day: the card counts statuses as of now, and every status change is
             # a write (a new stamp), stamped with its writer's clock, so none lies between two
             # requests of one day without changing the stamp.
-            key = ("rapor", mine.scope, year, today, figure_stamp.read_stamp(s))
-            found = mine.figures.get(key, mine.office, lambda: pages.report_card(s, mine.office, year, mine.clock()),
-                                     mine.clock)
+            # After a write the card is computed in the request, as before: its page has no
+            # "sedang diperbarui" line (it would need `refresh` and that line to be served stale).
+            stamp = figure_stamp.read_stamp(s)
+            found = mine.figures.get(("rapor", mine.scope, year, today), mine.office,
+                                     lambda: pages.report_card(s, mine.office, year, mine.clock()), mine.clock,
+                                     stamp=stamp)
         return page("rapor", hari_ini=today, dihitung=mine.computed(found), **found.value)
