@@ -55,6 +55,8 @@ class Site:
     rt: Runtime
     settings: DashboardSettings = field(default_factory=DashboardSettings)
     base: str = BASE
+    # The mounted dashboard (its figure cache: bench/dashboard.py empties it and waits for it).
+    dashboard: Dashboard | None = None
 
     def chat(self, user: int, text: str, *, group: bool = False) -> str:
         """`text` sent to the bot by `user` (router.handle, every channel's entry point); the
@@ -92,8 +94,8 @@ def make_site(db: Database, settings: DashboardSettings | None = None, base: str
     clock = Clock()
     settings = settings or DashboardSettings(url=base)
     offices = offices or {}
-    app = build_app(WebSettings(), dashboard=lambda a: mount_dashboard(
-        a, Dashboard(db, office, settings, clock, offices=offices)))
+    dashboard = Dashboard(db, office, settings, clock, offices=offices)
+    app = build_app(WebSettings(), dashboard=lambda a: mount_dashboard(a, dashboard))
     rt = Runtime(office=office, policy=POLICY, tz=JAKARTA, secret=b"k" * 32, bot_username="sigap_test_bot",
                  data_dir=None,  # type: ignore[arg-type]
                  dashboard_url=base if settings.enabled else None, dashboard_link_minutes=settings.link_minutes,
@@ -103,7 +105,7 @@ def make_site(db: Database, settings: DashboardSettings | None = None, base: str
         people.add_officer(s, KOORDINATOR, "Rina", "koordinator", NOW)
         people.add_officer(s, PIMPINAN, "Pak Camat", "pimpinan", NOW)
         people.add_officer(s, PETUGAS, "Budi", "petugas", NOW)
-    return Site(db, office, clock, TestClient(app, base_url=base), rt, settings, base)
+    return Site(db, office, clock, TestClient(app, base_url=base), rt, settings, base, dashboard)
 
 
 def wib(*args: int) -> datetime:
