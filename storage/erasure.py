@@ -186,9 +186,11 @@ def _mentions(payload: object, user_id: str) -> bool:
 
 def _of_channel(column: Any, channel: str) -> Any:
     # A Telegram account's traces are also under each kecamatan bot's channel
-    # ("telegram:<kode>", bot/channels/telegram_bots.py): the same user id on every bot.
-    if channel == "telegram":
-        return or_(column == channel, column.like("telegram:%"))
+    # ("telegram:<kode>", bot/channels/telegram_bots.py): the same user id on every bot; a
+    # WhatsApp account's under each kecamatan number's ("whatsapp:<kode>",
+    # bot/channels/whatsapp_numbers.py): the same phone number on every number.
+    if channel in ("telegram", "whatsapp"):
+        return or_(column == channel, column.like(f"{channel}:%"))
     return column == channel
 
 

@@ -247,3 +247,27 @@ def test_compacting_leaves_no_dead_row_version_of_erased_text(
     assert NAME.encode() in raw_pages(db)  # ... yet the old row version is in the page
     raw = compacted_pages(db, tuple(s.encode() for s in SECRETS), lambda: db.reclaim_erased(compact=True))
     assert [secret for secret in SECRETS if secret.encode() in raw] == []
+
+
+@pytest.mark.parametrize("shared", ["telegram", "whatsapp"])
+def test_chat_traces_under_each_kecamatan_number_are_erased(db: Database, shared: str) -> None:
+    # A resident who wrote to a kecamatan's own bot or WhatsApp number ("telegram:<kode>",
+    # "whatsapp:<kode>") left messages and a dialog there too; another chat's stay.
+    from storage import dialog_states
+    from storage.models import DialogState
+
+    own = f"{shared}:35.09.22"
+    with db.transaction() as s:
+        for channel, chat in ((shared, CHAT), (own, CHAT), (own, "555"), ("telegram" if shared == "whatsapp"
+                                                                         else "whatsapp", CHAT)):
+            item = outbox.enqueue(s, channel, chat, "text", {"text": f"Halo {NAME}", "buttons": []}, T0)
+            outbox.mark_sent(s, item.id, T0, 1)
+            dialog_states.save(s, channel, chat, chat, {"nama": NAME}, T0)
+    with db.transaction() as s:
+        assert erasure.erase_chat_traces(s, shared, CHAT) == 2
+    other = "telegram" if shared == "whatsapp" else "whatsapp"
+    with db.reading() as s:
+        assert sorted((o.channel, o.chat_id) for o in s.scalars(select(OutboxItem))) == sorted(
+            [(own, "555"), (other, CHAT)])
+        assert sorted((d.channel, d.chat_id) for d in s.scalars(select(DialogState))) == sorted(
+            [(own, "555"), (other, CHAT)])

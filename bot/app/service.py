@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.app.delivery import Delivery, Sender
 from bot.app.failures import TelegramUnreachable
 from bot.app.web import WebServer, build_app
-from bot.channels import telegram_bots
+from bot.channels import telegram_bots, whatsapp_numbers
 from bot.channels.telegram import TelegramChannel, TelegramSender, build_application
 from bot.channels.whatsapp import WhatsAppService
 from bot.config.office import Office, load_office, load_offices
@@ -101,7 +101,10 @@ class Service:
         self.office = office or load_office(settings.office_file)
         # The kecamatan bots (bot/channels/telegram_bots.py): a token variable an office file
         # names but nobody filled stops the start here, before the register is opened.
-        bot_tokens = settings.bot_tokens(served_offices(settings, self.office))
+        served = served_offices(settings, self.office)
+        bot_tokens = settings.bot_tokens(served)
+        # The kecamatan's own WhatsApp numbers (bot/channels/whatsapp_numbers.py): likewise.
+        whatsapp_numbers.check_numbers(settings.whatsapp, served)
         self.db = open_database(settings)
         self.app = build_application(
             token,
@@ -126,7 +129,7 @@ class Service:
         self.digests: DigestRounds | None = None
         # WhatsApp only when its token and phone id are set; the web server only when it has
         # something to serve (WhatsApp, or Telegram in webhook mode).
-        self.whatsapp = WhatsAppService(settings.whatsapp, self.db, clock) if settings.whatsapp.enabled else None
+        self.whatsapp = WhatsAppService(settings.whatsapp, self.db, clock, served) if settings.whatsapp.enabled else None
         self.web: WebServer | None = None
 
     async def _connect_telegram(self, app: Application | None = None, variable: str = "SIGAP_TELEGRAM_TOKEN") -> None:
@@ -179,8 +182,8 @@ class Service:
         # The outbox's channel names the bot that sends (bot/channels/telegram_bots.py).
         senders: dict[str, Sender] = {telegram_bots.SHARED: TelegramSender(self.app.bot)}
         senders.update({telegram_bots.channel_of(kode): TelegramSender(app.bot) for kode, app in self.bots.items()})
-        if self.whatsapp is not None:
-            senders["whatsapp"] = self.whatsapp.sender
+        if self.whatsapp is not None:  # the shared number, and each kecamatan's own
+            senders.update(self.whatsapp.senders)
         self.delivery = Delivery(
             self.db, self.rt, senders, self.clock, lease=timedelta(seconds=self.settings.outbox_lease)
         )

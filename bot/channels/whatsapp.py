@@ -13,7 +13,10 @@
 #     so a payload pywa drops (for instance without contacts[].user_id) is seen and logged;
 #   * a free-form message is sent only inside the window; outside it the approved status
 #     template goes instead, and with no template the outbox item fails with its reason, which
-#     the officers see on the complaint's card.
+#     the officers see on the complaint's card;
+#   * several numbers (bot/channels/whatsapp_numbers.py): a message to a kecamatan's own number
+#     is that kecamatan's (Caller.bot) and is answered from that number, one to the shared
+#     number as before; one to a number this deployment does not serve is dropped, logged.
 from __future__ import annotations
 
 import asyncio
@@ -23,7 +26,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Container, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,7 +46,9 @@ from pywa_async.errors import (
 from pywa_async.types.templates import TemplateLanguage
 
 from bot.app.delivery import Delivery, Retry, Undeliverable
+from bot.channels import whatsapp_numbers
 from bot.channels.batch import BatchHandler, Prepared, run_handle_loop
+from bot.config.office import Office
 from bot.config.settings import SettingsError, WhatsAppSettings
 from bot.dialogs import router
 from bot.dialogs.context import Runtime
@@ -105,6 +110,9 @@ def build_client(settings: WhatsAppSettings) -> tuple[WhatsApp, httpx.AsyncClien
         # The inbox is the duplicate filter, and it survives restarts; pywa's in-memory one
         # would also skip the second attempt at an item whose first attempt failed.
         skip_duplicate_updates=False,
+        # One client for every number: pywa would drop a webhook to any number but its own;
+        # split_messages drops the ones to numbers this deployment does not serve.
+        filter_updates=False,
     )
     # pywa has no option for the Graph API address: GraphAPI writes graph.facebook.com/vX into
     # the session's base_url when it is built. The session is ours (pywa's documented
@@ -183,9 +191,13 @@ class WhatsAppSender:
         template: str | None,
         language: str,
         clock: Callable[[], datetime] = utcnow,
+        phone_id: str | None = None,
     ) -> None:
         self.wa = wa
         self.db = db
+        # The number this Sender sends from (pywa's `sender=`); None: the client's own, the
+        # shared SIGAP_WHATSAPP_PHONE_ID.
+        self.phone_id = phone_id
         self.template = template
         self.language = TemplateLanguage(language)
         self.clock = clock
@@ -240,16 +252,17 @@ class WhatsAppSender:
     async def _send_one(self, chat_id: str, m: Outgoing) -> Any:
         if m.buttons:
             buttons = [wa_types.Button(title=title, callback_data=data) for title, data in m.buttons]
-            return await self.wa.send_message(to=chat_id, text=m.body, buttons=buttons)
+            return await self.wa.send_message(to=chat_id, text=m.body, buttons=buttons, sender=self.phone_id)
         if m.rows:
             section = wa_types.Section(
                 title=self.list_button,
                 rows=[wa_types.SectionRow(title=t, callback_data=d, description=desc) for t, d, desc in m.rows],
             )
             return await self.wa.send_message(
-                to=chat_id, text=m.body, buttons=wa_types.SectionList(button_title=self.list_button, sections=[section])
+                to=chat_id, text=m.body, buttons=wa_types.SectionList(button_title=self.list_button, sections=[section]),
+                sender=self.phone_id,
             )
-        return await self.wa.send_message(to=chat_id, text=m.body)
+        return await self.wa.send_message(to=chat_id, text=m.body, sender=self.phone_id)
 
     async def _send_template(self, chat_id: str, text: str) -> int | None:
         if not self.template:
@@ -259,7 +272,8 @@ class WhatsAppSender:
         params = [{"type": "body", "parameters": [{"type": "text", "text": _template_param(text)}]}]
         try:
             await self._call(
-                lambda: self.wa.send_template(to=chat_id, name=self.template, language=self.language, params=params)
+                lambda: self.wa.send_template(to=chat_id, name=self.template, language=self.language, params=params,
+                                              sender=self.phone_id)
             )
         except (ReEngagementMessage, MessageUndeliverable) as exc:
             raise Undeliverable(f"WhatsApp menolak templat ({exc.code}): {exc.message}") from exc
@@ -276,13 +290,15 @@ class WhatsAppSender:
     async def send_photo(self, chat_id: str, path: str, caption: str | None) -> int | None:
         if not await self.window_open(chat_id):
             raise Undeliverable("foto tidak dapat dikirim di luar jendela 24 jam WhatsApp")
-        await self._media_call(lambda: self.wa.send_image(to=chat_id, image=Path(path), caption=caption))
+        await self._media_call(
+            lambda: self.wa.send_image(to=chat_id, image=Path(path), caption=caption, sender=self.phone_id))
         return None
 
     async def send_location(self, chat_id: str, latitude: float, longitude: float) -> int | None:
         if not await self.window_open(chat_id):
             raise Undeliverable("lokasi tidak dapat dikirim di luar jendela 24 jam WhatsApp")
-        await self._media_call(lambda: self.wa.send_location(to=chat_id, latitude=latitude, longitude=longitude))
+        await self._media_call(
+            lambda: self.wa.send_location(to=chat_id, latitude=latitude, longitude=longitude, sender=self.phone_id))
         return None
 
     async def _media_call(self, send: Callable[[], Awaitable[Any]]) -> None:
@@ -297,9 +313,19 @@ class BadPayload(ValueError):
     pass
 
 
-def split_messages(data: Any) -> list[tuple[str, dict[str, Any]]]:
+def phone_id_of(value: Any) -> str | None:
+    """The phone number id a webhook change was sent to (metadata.phone_number_id)."""
+    metadata = value.get("metadata") if isinstance(value, dict) else None
+    found = metadata.get("phone_number_id") if isinstance(metadata, dict) else None
+    return None if found is None else str(found)
+
+
+def split_messages(data: Any, served: Container[str] | None = None) -> list[tuple[str, dict[str, Any]]]:
     """One (message id, payload) per user message: Meta may batch several in one POST, and
-    pywa reads only the first message of a payload, so each is stored as a payload of its own."""
+    pywa reads only the first message of a payload, so each is stored as a payload of its own.
+    `served`: the phone number ids this deployment answers for; a change to another one (an
+    app subscribed to a WABA with more numbers than SIGAP serves) is logged and left out.
+    A change without metadata is the shared number's, as before."""
     if not isinstance(data, dict) or not isinstance(data.get("entry"), list):
         raise BadPayload("bukan payload webhook WhatsApp")
     rows: list[tuple[str, dict[str, Any]]] = []
@@ -307,6 +333,11 @@ def split_messages(data: Any) -> list[tuple[str, dict[str, Any]]]:
         for change in (entry or {}).get("changes") or []:
             value = (change or {}).get("value") or {}
             if change.get("field") != "messages":
+                continue
+            phone_id = phone_id_of(value)
+            if served is not None and phone_id is not None and phone_id not in served:
+                log.warning("webhook WhatsApp untuk nomor %s diabaikan: nomor itu tidak dilayani SIGAP ini "
+                            "(SIGAP_WHATSAPP_PHONE_ID atau chat.whatsapp_phone_id berkas kantor)", phone_id)
                 continue
             for status in value.get("statuses") or []:
                 if status.get("status") == "failed":
@@ -352,12 +383,20 @@ class WhatsAppChannel:
         delivery: Delivery,
         *,
         clock: Callable[[], datetime] = utcnow,
+        shared_phone_id: str | None = None,
+        numbers: Mapping[str, str] | None = None,
     ) -> None:
         self.wa = wa
         self.db = db
         self.rt = rt
         self.delivery = delivery
         self.clock = clock
+        # {phone number id: kode} of the kecamatan with a number of their own; with the shared
+        # one (None: the client's), what the webhook accepts: pywa's own filter is off
+        # (build_client), and a webhook to another number was never answered.
+        self.numbers: dict[str, str] = dict(numbers or {})
+        shared = shared_phone_id or getattr(wa, "phone_id", None)
+        self.served: set[str] | None = {*self.numbers, str(shared)} if shared else None
         self._work = asyncio.Event()
         self._fresh: dict[str, dict[str, Any]] = {}  # external id -> payload, committed, pending
         self.handled = 0
@@ -385,7 +424,7 @@ class WhatsAppChannel:
             data = json.loads(body)
         except ValueError as exc:
             raise BadPayload("body bukan JSON") from exc
-        rows = split_messages(data)
+        rows = split_messages(data, self.served)
         if not rows:
             return 0
         new = await asyncio.to_thread(self._store, rows)
@@ -441,6 +480,12 @@ class WhatsAppChannel:
         """Parse and translate a stored payload on the event loop, for the handling transaction."""
         sender = _sender_id(payload)
         p = Prepared(order_key=sender, private_chat=sender)
+        phone_id = _phone_id(payload)
+        if self.served is not None and phone_id is not None and phone_id not in self.served:
+            # Stored while that number was served (its office file changed since): not ours now.
+            log.warning("pesan WhatsApp %s ke nomor %s diabaikan: nomor itu tidak dilayani lagi", item_id, phone_id)
+            p.note = f"diabaikan: nomor {phone_id} tidak dilayani"
+            return p
         try:
             update = await self.parse(payload)
             if update is None:
@@ -451,7 +496,7 @@ class WhatsAppChannel:
                 )
                 p.note = "diabaikan: pywa tidak dapat membaca payload ini"
                 return p
-            translated = await self.translate(update)
+            translated = await self.translate(update, bot=self.numbers.get(phone_id or ""))
         except Exception as exc:
             log.exception("pesan WhatsApp %s gagal ditangani", item_id)
             p.error = repr(exc)
@@ -476,10 +521,13 @@ class WhatsAppChannel:
         if p.translated is None:
             return None
         caller, event = p.translated
+        # What the dialogs queue for "whatsapp" goes out from the number it was written to
+        # (Ctx.queue, whatsapp_numbers.sending_channel).
         ctx = router.handle(self.rt, s, caller, event, now)
         # WhatsApp has no toast: a refused or stale press is answered in the chat.
         if ctx.toast:
-            outbox.enqueue(s, CHANNEL, caller.chat_id, "text", {"text": ctx.toast, "buttons": []}, now)
+            outbox.enqueue(s, whatsapp_numbers.channel_of(caller.bot), caller.chat_id, "text",
+                           {"text": ctx.toast, "buttons": []}, now)
         return None
 
     def _finish(self, s: Any, done: list[Prepared], now: datetime) -> None:
@@ -501,7 +549,8 @@ class WhatsAppChannel:
                         person.last_inbound_at = at
 
     # Translate: pywa update -> channel-neutral event ------------------------------------------
-    async def translate(self, update: Any) -> Translated | None:
+    async def translate(self, update: Any, bot: str | None = None) -> Translated | None:
+        """`bot`: the kecamatan whose own number the message was written to (None: shared)."""
         chat = getattr(update, "chat", None)
         if chat is not None and str(getattr(chat, "type", "")).upper() == "GROUP":
             return None  # residents write to the business number; groups are not ours
@@ -512,6 +561,7 @@ class WhatsAppChannel:
             user_id=user.preferred_id,
             display_name=user.name or None,
             chat_type="private",
+            bot=bot,
         )
         at = update.timestamp
         if isinstance(update, wa_types.CallbackButton | wa_types.CallbackSelection):
@@ -557,6 +607,13 @@ def find_person(session: Any, user_id: str) -> Person | None:
     return people.find_person(session, CHANNEL, user_id)
 
 
+def _phone_id(payload: dict[str, Any]) -> str | None:
+    try:
+        return phone_id_of(payload["entry"][0]["changes"][0]["value"])
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
 def _sender_id(payload: dict[str, Any]) -> str | None:
     """Who sent a stored payload, as pywa would address them (BSUID first, then wa_id)."""
     try:
@@ -568,20 +625,36 @@ def _sender_id(payload: dict[str, Any]) -> str | None:
 
 
 class WhatsAppService:
-    """What the Service needs of WhatsApp: the client, the Sender, then the channel."""
+    """What the Service needs of WhatsApp: the client, a Sender per number, then the channel."""
 
-    def __init__(self, settings: WhatsAppSettings, db: Database, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        settings: WhatsAppSettings,
+        db: Database,
+        clock: Callable[[], datetime] = utcnow,
+        offices: Mapping[str, Office] | None = None,
+    ) -> None:
         self.settings = settings
         self.db = db
         self.clock = clock
+        # The kecamatan with a number of their own: one client (one token) sends from all.
+        whatsapp_numbers.check_numbers(settings, offices or {})
+        self.numbers = whatsapp_numbers.phone_ids(offices or {})
         self.wa, self._session = build_client(settings)
-        self.sender = WhatsAppSender(
-            self.wa, db, template=settings.template_status, language=settings.template_lang, clock=clock
-        )
+        self.sender = self._sender(None)
+        # The outbox's channel names the number that sends (bot/channels/whatsapp_numbers.py).
+        self.senders: dict[str, WhatsAppSender] = {whatsapp_numbers.SHARED: self.sender}
+        self.senders.update({whatsapp_numbers.channel_of(kode): self._sender(phone_id)
+                             for phone_id, kode in self.numbers.items()})
         self.channel: WhatsAppChannel | None = None
 
+    def _sender(self, phone_id: str | None) -> WhatsAppSender:
+        return WhatsAppSender(self.wa, self.db, template=self.settings.template_status,
+                              language=self.settings.template_lang, clock=self.clock, phone_id=phone_id)
+
     def attach(self, rt: Runtime, delivery: Delivery) -> WhatsAppChannel:
-        self.channel = WhatsAppChannel(self.wa, self.db, rt, delivery, clock=self.clock)
+        self.channel = WhatsAppChannel(self.wa, self.db, rt, delivery, clock=self.clock,
+                                       shared_phone_id=self.settings.phone_id, numbers=self.numbers)
         return self.channel
 
     async def close(self) -> None:

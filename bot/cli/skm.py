@@ -149,6 +149,7 @@ def cmd_population(args: argparse.Namespace) -> int:
 
 def cmd_qr(args: argparse.Namespace) -> int:
     from bot.channels.telegram_bots import link_username
+    from bot.channels.whatsapp_numbers import link_number
     from bot.config.settings import DEFAULT_BOT_USERNAME
     from bot.jobs.offices import office_by_kode
     from bot.reports.skm_qr import deep_link, find_service, write_qr
@@ -180,12 +181,15 @@ def cmd_qr(args: argparse.Namespace) -> int:
         print(f"Peringatan: SIGAP_TELEGRAM_BOT_USERNAME belum diisi; tautan memakai nama bawaan "
               f"@{DEFAULT_BOT_USERNAME}. Isi dengan nama bot kantor (tanpa @) sebelum mencetak.",
               file=sys.stderr)
-    wa = settings.whatsapp.number if settings.whatsapp.enabled else None
+    # A kecamatan with its own WhatsApp number: the card opens that number (office file
+    # chat.whatsapp_number), which answers for it (bot/channels/whatsapp_numbers.py).
+    wa = link_number(office, settings.whatsapp.number) if settings.whatsapp.enabled else None
     write_qr(out, link, office, service, whatsapp_number=wa)
     print(f"Kode QR untuk {service.name} ditulis ke {out} (membuka {link}).")
     if settings.whatsapp.enabled and not wa:
-        print("Catatan: isi SIGAP_WHATSAPP_NUMBER (mis. 6281234567890) agar kartu memuat tautan WhatsApp.",
-              file=sys.stderr)
+        where = ("chat.whatsapp_number di berkas kantor " + office.name if office.whatsapp_phone_id
+                 else "SIGAP_WHATSAPP_NUMBER")
+        print(f"Catatan: isi {where} (mis. 6281234567890) agar kartu memuat tautan WhatsApp.", file=sys.stderr)
     return 0
 
 

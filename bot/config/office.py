@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
@@ -144,6 +145,14 @@ class Office:
     # paper (`sigap skm qr`), which are made without network and so cannot ask Telegram's
     # getMe; `sigap run` warns when getMe says otherwise. Only with telegram_token_env.
     telegram_username: str | None = None
+    # chat.whatsapp_phone_id: Meta's phone_number_id of this kecamatan's own WhatsApp number
+    # (bot/channels/whatsapp_numbers.py): webhooks to it belong to this kecamatan, and what
+    # SIGAP says to its residents goes out from it. None: the shared SIGAP_WHATSAPP_PHONE_ID.
+    # Not a secret (the token is the deployment's one SIGAP_WHATSAPP_TOKEN), so it is here.
+    whatsapp_phone_id: str | None = None
+    # chat.whatsapp_number: that number as residents dial it, in international form
+    # (6281234567890), for the wa.me links printed on paper; only with whatsapp_phone_id.
+    whatsapp_number: str | None = None
 
     def category_name(self, code: str) -> str:
         for c in self.categories:
@@ -238,6 +247,7 @@ def load_office(path: Path | None = None) -> Office:
         leadership_chats=tuple(int(x) for x in _get(data, "chat.pimpinan", list)),
         telegram_token_env=_token_env(data),
         telegram_username=_telegram_username(data),
+        **_whatsapp(data),
     )
 
 
@@ -277,6 +287,38 @@ def _telegram_username(data: dict[str, Any]) -> str | None:
     return name
 
 
+# Meta's phone_number_id: a long decimal id (15-16 digits today); 5-20 leaves room for change.
+_PHONE_ID = re.compile(r"[0-9]{5,20}")
+# E.164 without +: country code first, at most 15 digits; wa.me takes exactly this.
+_WA_NUMBER = re.compile(r"[1-9][0-9]{7,14}")
+
+
+def _whatsapp(data: dict[str, Any]) -> dict[str, Any]:
+    """chat.whatsapp_phone_id and chat.whatsapp_number, both optional; a string each, since a
+    TOML integer would silently lose nothing today but a leading zero or a '+' tomorrow."""
+    chat = data.get("chat", {})
+    out: dict[str, Any] = {}
+    if "whatsapp_phone_id" in chat:
+        phone_id = _get(data, "chat.whatsapp_phone_id", str).strip()
+        if not _PHONE_ID.fullmatch(phone_id):
+            raise OfficeFileError("Berkas kantor: chat.whatsapp_phone_id harus ID nomor telepon WhatsApp (phone "
+                                  "number ID dari Meta, hanya angka, misalnya \"106540352242922\"), bukan nomor "
+                                  "teleponnya atau token.")
+        out["whatsapp_phone_id"] = phone_id
+    if "whatsapp_number" in chat:
+        if "whatsapp_phone_id" not in chat:
+            # A wa.me link to a number SIGAP does not answer for this kecamatan leads nowhere.
+            raise OfficeFileError("Berkas kantor: chat.whatsapp_number hanya untuk kecamatan dengan nomor WhatsApp "
+                                  "sendiri (chat.whatsapp_phone_id); nomor bersama memakai SIGAP_WHATSAPP_NUMBER.")
+        number = _get(data, "chat.whatsapp_number", str).strip()
+        if not _WA_NUMBER.fullmatch(number):
+            raise OfficeFileError("Berkas kantor: chat.whatsapp_number harus nomor WhatsApp dalam bentuk "
+                                  "internasional, hanya angka, tanpa + dan tanpa 0 di depan (misalnya "
+                                  "\"6281234567890\").")
+        out["whatsapp_number"] = number
+    return out
+
+
 def _desa_map(data: dict[str, Any], desa: tuple[str, ...]) -> tuple[DesaPoint, ...]:
     """[[peta.desa]] nama, lintang, bujur: optional; each nama one of kantor.desa, once."""
     if "peta" not in data:
@@ -307,8 +349,8 @@ def _kode_wilayah(data: dict[str, Any]) -> str:
 
 def load_offices(folder: Path | None = None) -> dict[str, Office]:
     """Every office file (*.toml) of a folder, by kode wilayah in kode order. Two files with
-    one kode or one ticket prefix are refused: a kecamatan's rows, and a ticket, must name
-    one office."""
+    one kode, one ticket prefix or one WhatsApp number are refused: a kecamatan's rows, a
+    ticket, and a message to a number, must name one office."""
     folder = folder or OFFICE_DIR
     files = sorted(folder.glob("*.toml")) if folder.is_dir() else []
     if not files:
@@ -323,9 +365,20 @@ def load_offices(folder: Path | None = None) -> dict[str, Office]:
         prefix = office.ticket_prefix.upper()
         if prefix in prefixes:
             raise OfficeFileError(f"Berkas kantor {path.name}: prefix_tiket {prefix} sudah dipakai {prefixes[prefix].name}.")
+        _one_number_each(path, office, offices.values())
         offices[office.kode_wilayah] = office
         prefixes[prefix] = path
     return dict(sorted(offices.items()))
+
+
+def _one_number_each(path: Path, office: Office, others: Iterable[Office]) -> None:
+    for other in others:
+        if office.whatsapp_phone_id and office.whatsapp_phone_id == other.whatsapp_phone_id:
+            raise OfficeFileError(f"Berkas kantor {path.name}: chat.whatsapp_phone_id {office.whatsapp_phone_id} "
+                                  f"sudah dipakai {other.name}; satu nomor WhatsApp hanya untuk satu kecamatan.")
+        if office.whatsapp_number and office.whatsapp_number == other.whatsapp_number:
+            raise OfficeFileError(f"Berkas kantor {path.name}: chat.whatsapp_number {office.whatsapp_number} "
+                                  f"sudah dipakai {other.name}; satu nomor WhatsApp hanya untuk satu kecamatan.")
 
 
 def _decimal(raw: Any, path: str) -> Decimal:

@@ -14,7 +14,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.channels import telegram_bots
+from bot.channels import telegram_bots, whatsapp_numbers
 from bot.config.office import Office
 from bot.dialogs.types import Caller, Choice
 from bot.texts import render
@@ -218,6 +218,9 @@ class Ctx:
     def queue(self, channel: str, chat_id: str | int, kind: str, payload: dict[str, Any], complaint_id: int | None = None) -> None:
         if channel == telegram_bots.SHARED:
             channel = self.telegram_bot(chat_id)
+        elif channel == whatsapp_numbers.SHARED:
+            # Likewise the WhatsApp number (bot/channels/whatsapp_numbers.py).
+            channel = whatsapp_numbers.sending_channel(self.caller, self.office, chat_id)
         if self.rt.several and kind != "text":
             # What the delivery draws later (cards, digests, deferred views) is read in
             # this step's kecamatan, not in the register's default one.

@@ -20,6 +20,10 @@
 #     business-scoped user id, which pywa 4.x requires) and are signed with the app secret in
 #     X-Hub-Signature-256 unless a test asks for a bad or missing signature.
 #   * The server runs in the caller's asyncio loop; the control API is called from that loop.
+#   * Several business numbers (one WABA, one token): `phone_id` and those `add_number` adds.
+#     A message sent to /<phone_id>/messages is recorded with the number that sent it
+#     (`Sent.phone_id`); an inbound message is addressed to one number (metadata of its
+#     webhook), and the 24-hour window is kept per user and number, as WhatsApp keeps it.
 #
 # Deliberate simplifications: no status webhooks (sent/delivered/read) are pushed; templates
 # are approved by `approve_template`, not reviewed; media are kept in memory.
@@ -85,6 +89,7 @@ class Sent:
     media_id: str | None
     payload: JSONDict
     at: float
+    phone_id: str = ""  # the business number (phone number id) that sent it
 
     @property
     def choices(self) -> list[tuple[str, str]]:
@@ -105,7 +110,8 @@ class _User:
     wa_id: str
     bsuid: str
     name: str
-    last_inbound: float | None = None
+    # When the user last wrote to each business number, by phone number id.
+    last_inbound: dict[str, float] = field(default_factory=dict)
 
 
 class _ApiError(Exception):
@@ -151,6 +157,8 @@ class GraphApiEmulator:
     refused: list[Refused] = field(default_factory=list)
     webhook_url: str | None = None
     verify_token: str | None = None
+    # The other business numbers of the WABA: {phone number id: display number}.
+    numbers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._runner: web.AppRunner | None = None
@@ -213,7 +221,15 @@ class GraphApiEmulator:
         self.webhook_url = webhook_url
         self.verify_token = verify_token
 
-    # ------------------------------------------------------------------ users, templates, faults
+    # ------------------------------------------------------------------ numbers, users, templates, faults
+    def add_number(self, phone_id: str, display_phone: str) -> None:
+        """Another business number of the same account, answered by the same token."""
+        self.numbers[phone_id] = display_phone
+
+    def phones(self) -> dict[str, str]:
+        """{phone number id: display number} of every business number, the first one first."""
+        return {self.phone_id: self.display_phone, **self.numbers}
+
     def user(self, wa_id: str, name: str) -> JSONDict:
         """Register a WhatsApp user; returns its contacts[] entry as in webhooks."""
         digits = str(int(hashlib.sha256(wa_id.encode()).hexdigest()[:15], 16))
@@ -225,12 +241,15 @@ class GraphApiEmulator:
     def bsuid(self, wa_id: str) -> str:
         return self._users[wa_id].bsuid
 
-    def wrote(self, wa_id: str, hours_ago: float = 0.0) -> None:
-        """Pretend the user last wrote `hours_ago` hours ago (the window runs from then)."""
-        self._users[wa_id].last_inbound = time.time() - hours_ago * 3600
+    def wrote(self, wa_id: str, hours_ago: float = 0.0, phone_id: str | None = None) -> None:
+        """Pretend the user last wrote `hours_ago` hours ago (the window runs from then), to
+        business number `phone_id` (None: to every number)."""
+        at = time.time() - hours_ago * 3600
+        for pid in [phone_id] if phone_id else self.phones():
+            self._users[wa_id].last_inbound[pid] = at
 
-    def close_window(self, wa_id: str, hours_ago: float = 25.0) -> None:
-        self.wrote(wa_id, hours_ago)
+    def close_window(self, wa_id: str, hours_ago: float = 25.0, phone_id: str | None = None) -> None:
+        self.wrote(wa_id, hours_ago, phone_id)
 
     def approve_template(self, name: str, language: str, body: str) -> None:
         """An approved template; `body` uses positional parameters {{1}}, {{2}}, ..."""
@@ -248,11 +267,12 @@ class GraphApiEmulator:
         return self._media[media_id][0]
 
     # ------------------------------------------------------------------ observing
-    def messages_to(self, wa_id: str) -> list[Sent]:
-        return [s for s in self.sent if s.user == wa_id]
+    def messages_to(self, wa_id: str, phone_id: str | None = None) -> list[Sent]:
+        """What was sent to the user (from business number `phone_id` only, if given)."""
+        return [s for s in self.sent if s.user == wa_id and (phone_id is None or s.phone_id == phone_id)]
 
-    def last_to(self, wa_id: str) -> Sent:
-        found = self.messages_to(wa_id)
+    def last_to(self, wa_id: str, phone_id: str | None = None) -> Sent:
+        found = self.messages_to(wa_id, phone_id)
         if not found:
             raise AssertionError(f"nothing sent to {wa_id}")
         return found[-1]
@@ -286,9 +306,13 @@ class GraphApiEmulator:
     def _contact(self, user: _User) -> JSONDict:
         return {"profile": {"name": user.name}, "wa_id": user.wa_id, "user_id": user.bsuid}
 
-    def envelope(self, wa_id: str, message: JSONDict, *, contact: JSONDict | None = None) -> JSONDict:
-        """A whole webhook body for one user message, shaped like Meta's documented examples."""
+    def envelope(self, wa_id: str, message: JSONDict, *, contact: JSONDict | None = None,
+                 phone_id: str | None = None) -> JSONDict:
+        """A whole webhook body for one user message, shaped like Meta's documented examples,
+        to business number `phone_id` (None: the first; an unknown id is sent as it is, with
+        no display number, as a misrouted webhook would come)."""
         user = self._users[wa_id]
+        to = phone_id or self.phone_id
         return {
             "object": "whatsapp_business_account",
             "entry": [
@@ -299,8 +323,8 @@ class GraphApiEmulator:
                             "value": {
                                 "messaging_product": "whatsapp",
                                 "metadata": {
-                                    "display_phone_number": self.display_phone,
-                                    "phone_number_id": self.phone_id,
+                                    "display_phone_number": self.phones().get(to, ""),
+                                    "phone_number_id": to,
                                 },
                                 "contacts": [contact if contact is not None else self._contact(user)],
                                 "messages": [message],
@@ -312,7 +336,8 @@ class GraphApiEmulator:
             ],
         }
 
-    def message(self, wa_id: str, kind: str, content: JSONDict, *, context_id: str | None = None) -> JSONDict:
+    def message(self, wa_id: str, kind: str, content: JSONDict, *, context_id: str | None = None,
+                phone_id: str | None = None) -> JSONDict:
         user = self._users[wa_id]
         msg: JSONDict = {
             "from": user.wa_id,
@@ -323,47 +348,55 @@ class GraphApiEmulator:
             kind: content,
         }
         if context_id:
-            msg["context"] = {"from": self.display_phone, "id": context_id}
+            msg["context"] = {"from": self.phones().get(phone_id or self.phone_id, ""), "id": context_id}
         return msg
 
-    def text(self, wa_id: str, body: str) -> JSONDict:
-        return self.envelope(wa_id, self.message(wa_id, "text", {"body": body}))
+    def text(self, wa_id: str, body: str, phone_id: str | None = None) -> JSONDict:
+        """A text from the user to business number `phone_id` (None: the first)."""
+        return self.envelope(wa_id, self.message(wa_id, "text", {"body": body}), phone_id=phone_id)
 
-    def image(self, wa_id: str, data: bytes, caption: str | None = None, mime_type: str = "image/jpeg") -> JSONDict:
+    def image(self, wa_id: str, data: bytes, caption: str | None = None, mime_type: str = "image/jpeg",
+              phone_id: str | None = None) -> JSONDict:
         media_id = self.add_media(data, mime_type)
         content: JSONDict = {"mime_type": mime_type, "sha256": hashlib.sha256(data).hexdigest(), "id": media_id}
         if caption:
             content["caption"] = caption
-        return self.envelope(wa_id, self.message(wa_id, "image", content))
+        return self.envelope(wa_id, self.message(wa_id, "image", content), phone_id=phone_id)
 
-    def location(self, wa_id: str, latitude: float, longitude: float, name: str | None = None, address: str | None = None) -> JSONDict:
+    def location(self, wa_id: str, latitude: float, longitude: float, name: str | None = None, address: str | None = None,
+                 phone_id: str | None = None) -> JSONDict:
         content: JSONDict = {"latitude": latitude, "longitude": longitude}
         if name:
             content["name"] = name
         if address:
             content["address"] = address
-        return self.envelope(wa_id, self.message(wa_id, "location", content))
+        return self.envelope(wa_id, self.message(wa_id, "location", content), phone_id=phone_id)
 
-    def sticker(self, wa_id: str) -> JSONDict:
+    def sticker(self, wa_id: str, phone_id: str | None = None) -> JSONDict:
         media_id = self.add_media(b"RIFF\x00\x00\x00\x00WEBP", "image/webp")
         content = {"mime_type": "image/webp", "sha256": "0" * 64, "id": media_id, "animated": False}
-        return self.envelope(wa_id, self.message(wa_id, "sticker", content))
+        return self.envelope(wa_id, self.message(wa_id, "sticker", content), phone_id=phone_id)
 
-    def button_reply(self, wa_id: str, reply_id: str, title: str, context_id: str | None = None) -> JSONDict:
+    def button_reply(self, wa_id: str, reply_id: str, title: str, context_id: str | None = None,
+                     phone_id: str | None = None) -> JSONDict:
         content = {"type": "button_reply", "button_reply": {"id": reply_id, "title": title}}
-        return self.envelope(wa_id, self.message(wa_id, "interactive", content, context_id=context_id))
+        return self.envelope(wa_id, self.message(wa_id, "interactive", content, context_id=context_id,
+                                                 phone_id=phone_id), phone_id=phone_id)
 
-    def list_reply(self, wa_id: str, row_id: str, title: str, description: str | None = None, context_id: str | None = None) -> JSONDict:
+    def list_reply(self, wa_id: str, row_id: str, title: str, description: str | None = None, context_id: str | None = None,
+                   phone_id: str | None = None) -> JSONDict:
         row: JSONDict = {"id": row_id, "title": title}
         if description:
             row["description"] = description
         content = {"type": "list_reply", "list_reply": row}
-        return self.envelope(wa_id, self.message(wa_id, "interactive", content, context_id=context_id))
+        return self.envelope(wa_id, self.message(wa_id, "interactive", content, context_id=context_id,
+                                                 phone_id=phone_id), phone_id=phone_id)
 
-    def reply_to(self, wa_id: str, label: str) -> JSONDict:
+    def reply_to(self, wa_id: str, label: str, phone_id: str | None = None) -> JSONDict:
         """Press the button or list row titled `label` (or numbered `label`, from 1) on the
-        latest message to the user that has choices."""
-        for s in reversed(self.messages_to(wa_id)):
+        latest message to the user that has choices (from business number `phone_id`, if
+        given). The press goes to the number that message came from, as in the app."""
+        for s in reversed(self.messages_to(wa_id, phone_id)):
             if not s.choices:
                 continue
             if label.isdigit() and 1 <= int(label) <= len(s.choices):
@@ -376,9 +409,9 @@ class GraphApiEmulator:
                     raise AssertionError(f"no choice {label!r} on the last message with choices: {s.choices}")
                 title, rid = found[0]
             if s.buttons:
-                return self.button_reply(wa_id, rid, title, context_id=s.id)
+                return self.button_reply(wa_id, rid, title, context_id=s.id, phone_id=s.phone_id or None)
             description = next((d for t, r, d in s.rows if r == rid), None)
-            return self.list_reply(wa_id, rid, title, description, context_id=s.id)
+            return self.list_reply(wa_id, rid, title, description, context_id=s.id, phone_id=s.phone_id or None)
         raise AssertionError(f"no message with choices was sent to {wa_id}")
 
     async def post(self, payload: JSONDict | bytes, *, signature: str | None | bool = True) -> int:
@@ -404,10 +437,12 @@ class GraphApiEmulator:
             return
         for entry in payload.get("entry", []):
             for change in entry.get("changes", []):
-                for msg in change.get("value", {}).get("messages", []):
+                value = change.get("value", {})
+                to = str((value.get("metadata") or {}).get("phone_number_id") or self.phone_id)
+                for msg in value.get("messages", []):
                     user = self._users.get(str(msg.get("from"))) or self._by_bsuid.get(str(msg.get("from_user_id")))
                     if user is not None:
-                        user.last_inbound = float(msg.get("timestamp") or time.time())
+                        user.last_inbound[to] = float(msg.get("timestamp") or time.time())
 
     async def verify(self, verify_token: str, challenge: str) -> tuple[int, str]:
         """The GET handshake Meta makes when the callback URL is saved."""
@@ -422,9 +457,12 @@ class GraphApiEmulator:
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             raise _ApiError(401, 190, "Error validating access token: invalid token")
 
-    def _check_phone(self, request: web.Request) -> None:
-        if request.match_info["phone_id"] != self.phone_id:
-            raise _ApiError(400, 100, f"Unsupported post request. Object with ID '{request.match_info['phone_id']}' does not exist")
+    def _check_phone(self, request: web.Request) -> str:
+        """The business number a request is made for, which must be one of this account's."""
+        phone_id = request.match_info["phone_id"]
+        if phone_id not in self.phones():
+            raise _ApiError(400, 100, f"Unsupported post request. Object with ID '{phone_id}' does not exist")
+        return phone_id
 
     async def _answer(self, request: web.Request, work: Callable[[], Any]) -> web.Response:
         self.requests += 1
@@ -440,7 +478,7 @@ class GraphApiEmulator:
         payload: JSONDict = {}
         try:
             self._check_auth(request)
-            self._check_phone(request)
+            phone_id = self._check_phone(request)
             try:
                 payload = await request.json()
             except json.JSONDecodeError as exc:
@@ -448,7 +486,7 @@ class GraphApiEmulator:
             if self._faults:
                 fault = self._faults.pop(0)
                 raise _ApiError(fault.status, fault.code, fault.message)
-            result = self._accept_message(payload)
+            result = self._accept_message(payload, phone_id)
         except _ApiError as exc:
             who = payload.get("to") or payload.get("recipient")
             detail = f"{exc.message}: {exc.details}" if exc.details else exc.message
@@ -465,7 +503,7 @@ class GraphApiEmulator:
             raise _ApiError(400, 131026, "Message Undeliverable", f"unknown recipient {to or recipient}")
         return user
 
-    def _accept_message(self, payload: JSONDict) -> JSONDict:
+    def _accept_message(self, payload: JSONDict, phone_id: str) -> JSONDict:
         user = self._resolve(payload)
         kind = payload.get("type", "text")
         content = payload.get(kind)
@@ -479,7 +517,8 @@ class GraphApiEmulator:
         location = None
         media_id = None
         if kind != "template":
-            window_open = user.last_inbound is not None and time.time() - user.last_inbound <= WINDOW_SECONDS
+            last = user.last_inbound.get(phone_id)  # the window is per business number
+            window_open = last is not None and time.time() - last <= WINDOW_SECONDS
             if not window_open:
                 raise _ApiError(
                     400, 131047, "Re-engagement message",
@@ -511,6 +550,7 @@ class GraphApiEmulator:
                 seq=next(self._seq), id=message_id, user=user.wa_id, type=kind, text=text,
                 buttons=buttons, rows=rows, list_button=list_button, template=template,
                 location=location, media_id=media_id, payload=copy.deepcopy(payload), at=time.time(),
+                phone_id=phone_id,
             )
         )
         self._changed.set()
