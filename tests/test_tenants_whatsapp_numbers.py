@@ -137,6 +137,13 @@ async def test_a_resident_on_the_shared_number_still_picks(world: WaWorld) -> No
     await say(w, WA_WARGA2, "Halo", w.wa.phone_id)
     question = w.wa_last(WA_WARGA2)
     assert "Pilih kecamatan" in (question.text or "") and question.phone_id == w.wa.phone_id
+    # Arjasa has a number of its own: the question links to it, and does not take it here
+    # (its notices come from its own number, where this resident has not written).
+    offered = [title for title, _ in question.buttons] + [title for title, _, _ in question.rows]
+    assert "Kecamatan Jelbuk" in offered and "Kecamatan Arjasa" not in offered
+    assert f"Kecamatan Arjasa: https://wa.me/{ARJASA_NUMBER}" in (question.text or "")
+    await say(w, WA_WARGA2, "arjasa", w.wa.phone_id)
+    assert "Pilih kecamatan" in (w.wa_last(WA_WARGA2).text or "")
     await press(w, WA_WARGA2, "Kecamatan Jelbuk")
     ticket = await file_complaint(w, WA_WARGA2, "Sukowiryo", w.wa.phone_id)
     assert ticket.startswith("TRB-")

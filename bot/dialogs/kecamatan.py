@@ -161,36 +161,50 @@ def _is_change(event: Event, flow: str | None) -> bool:
     return event.kind == "text" and flow in _BARE_FLOWS and typed.normalise(event.text) in _BARE
 
 
-def _deep_link(rt: Runtime, event: Event) -> str | None:
+def _deep_link(rt: Runtime, event: Event, channel: str) -> str | None:
     if event.kind != "command" or event.command not in ("start", "menu"):
         return None
     args = event.args.strip().lower()
     if not args.startswith(DEEP_LINK_PREFIX):
         return None
     for kode, office in rt.offices.items():
-        if deep_link_payload(office) == args and _here(rt, kode):
+        if deep_link_payload(office) == args and _here(rt, kode, channel):
             return kode
     return None  # another's, or one with its own bot: the question offers the link to it
 
 
-def _here(rt: Runtime, kode: str | None) -> bool:
-    """Whether the shared bot serves kecamatan `kode`: not when it has its own bot, which then
-    sends everything of its residents (a notice through a bot they never started would fail)."""
-    return kode in rt.offices and not rt.office_of(kode).telegram_token_env
+def _here(rt: Runtime, kode: str | None, channel: str) -> bool:
+    """Whether the shared bot (or shared WhatsApp number) serves kecamatan `kode`: not when it
+    has its own bot (own number) on that channel, which then sends everything of its residents
+    (a notice through a bot they never started would fail; on a number they never wrote to
+    WhatsApp allows only a template)."""
+    if kode not in rt.offices:
+        return False
+    office = rt.office_of(kode)
+    return not (office.whatsapp_phone_id if channel == "whatsapp" else office.telegram_token_env)
+
+
+def _elsewhere(rt: Runtime, kode: str, channel: str) -> str | None:
+    """The link that opens kecamatan `kode`'s own bot or number; None when it is not known."""
+    if channel == "whatsapp":
+        number = rt.office_of(kode).whatsapp_number
+        return f"https://wa.me/{number}" if number else None
+    username = rt.bot_usernames.get(kode)
+    return f"https://t.me/{username}" if username else None
 
 
 def _resident(rt: Runtime, session: Session, caller: Caller, event: Event, now: datetime, run: Run) -> Ctx:
     kode = tenant_lookup.remembered(session, caller.channel, caller.user_id)
-    if not _here(rt, kode):
+    if not _here(rt, kode, caller.channel):
         kode = None
     if kode is None:
         # A resident of the register from before it served several kecamatan: theirs.
         known = [k for k in tenant_lookup.person_kecamatan(session, caller.channel, caller.user_id)
-                 if _here(rt, k)]
+                 if _here(rt, k, caller.channel)]
         if len(known) == 1:
             kode = known[0]
             tenant_lookup.remember(session, caller.channel, caller.user_id, kode, now)
-    linked = _deep_link(rt, event)
+    linked = _deep_link(rt, event, caller.channel)
     if linked is not None:
         tenant_lookup.remember(session, caller.channel, caller.user_id, linked, now)
         if linked != kode:
@@ -204,7 +218,7 @@ def _resident(rt: Runtime, session: Session, caller: Caller, event: Event, now: 
     if _is_change(event, flow):
         return _ask(rt, session, caller, now, None, kode)
     if flow == PICK_FLOW:
-        picked = _picked(rt, state, event)
+        picked = _picked(rt, state, event, caller.channel)
         if picked is not None:
             return _chosen(rt, session, caller, now, picked, state.get("then"), run)
         if kode is not None:
@@ -236,15 +250,16 @@ def _resident(rt: Runtime, session: Session, caller: Caller, event: Event, now: 
 def _ask(rt: Runtime, session: Session, caller: Caller, now: datetime, then: dict[str, str] | None,
          current: str | None, *, wrong: bool = False) -> Ctx:
     ctx = Ctx(rt, session, caller, now)
-    # A kecamatan with its own bot is a link that opens that bot, not a choice here.
-    choices = [Choice(o.name, kode) if _here(rt, kode) else Choice(o.name, url=f"https://t.me/{rt.bot_usernames[kode]}")
-               for kode, o in rt.offices.items() if _here(rt, kode) or kode in rt.bot_usernames]
+    # A kecamatan with its own bot (own WhatsApp number) is a link that opens it, not a choice here.
+    links = {kode: _elsewhere(rt, kode, caller.channel) for kode in rt.offices}
+    choices = [Choice(o.name, kode) if _here(rt, kode, caller.channel) else Choice(o.name, url=links[kode])
+               for kode, o in rt.offices.items() if _here(rt, kode, caller.channel) or links[kode]]
     ctx.say("kecamatan_pilih", choices,
             sekarang=rt.office_of(current).name if current else None, tidak_cocok=wrong,
             contoh=rt.office.kecamatan, jumlah=len(rt.offices))
     for kode, office in rt.offices.items():
         # "arjasa" as well as "Kecamatan Arjasa": what people type.
-        if _here(rt, kode):
+        if _here(rt, kode, caller.channel):
             ctx.offered.setdefault(typed.normalise(office.kecamatan), kode)
     state: dict[str, Any] = {"flow": PICK_FLOW, "nonce": ctx.nonce, "offered": ctx.offered}
     if then is not None:
@@ -253,14 +268,14 @@ def _ask(rt: Runtime, session: Session, caller: Caller, now: datetime, then: dic
     return ctx
 
 
-def _picked(rt: Runtime, state: dict[str, Any], event: Event) -> str | None:
+def _picked(rt: Runtime, state: dict[str, Any], event: Event, channel: str) -> str | None:
     value: str | None = None
     if event.kind == "choice" and event.data.startswith("d:"):
         _, nonce, pressed = event.data.split(":", 2)
         value = pressed if nonce == state.get("nonce") else None
     elif event.kind == "text":
         value = typed.typed_choice(state.get("offered") or {}, event.text)
-    return value if _here(rt, value) else None
+    return value if _here(rt, value, channel) else None
 
 
 def _chosen(rt: Runtime, session: Session, caller: Caller, now: datetime, kode: str,
