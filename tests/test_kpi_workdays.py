@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kpi.workdays import add_working_days, is_overdue, is_working_day, working_days_between
+from kpi.workdays import (
+    WorkingDayCount,
+    add_working_days,
+    is_overdue,
+    is_working_day,
+    working_days_between,
+)
 
 # Explicit holiday set so these tests do not depend on the holidays package.
 CHRISTMAS = date(2026, 12, 25)  # a Friday
@@ -93,3 +99,22 @@ def test_between_is_additive(a: date, b: date, c: date, holidays: frozenset[date
 @given(start=days)
 def test_any_week_without_holidays_has_five_working_days(start: date) -> None:
     assert working_days_between(start, start + timedelta(days=7), NONE) == 5
+
+
+_DAYS = st.dates(min_value=date(2025, 12, 1), max_value=date(2027, 1, 31))
+
+
+@given(st.lists(st.tuples(_DAYS, _DAYS), min_size=1, max_size=40),
+       st.frozensets(_DAYS, max_size=12))
+def test_the_kept_count_of_many_pairs_is_working_days_between(pairs: list[tuple[date, date]],
+                                                              holidays: frozenset[date]) -> None:
+    # One counter for all pairs, asked in any order (earlier days re-anchor it).
+    count = WorkingDayCount(holidays)
+    assert [count.between(a, b) for a, b in pairs] == [working_days_between(a, b, holidays) for a, b in pairs]
+
+
+def test_the_kept_count_across_christmas_and_a_weekend() -> None:
+    count = WorkingDayCount(HOL)
+    assert count.between(date(2026, 12, 24), date(2026, 12, 30)) == 3  # Fri 25 holiday, Sat, Sun
+    assert count.between(date(2026, 12, 1), date(2026, 12, 24)) == 17  # re-anchored earlier
+    assert count.between(date(2026, 12, 30), date(2026, 12, 24)) == 0
