@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from kpi.workdays import working_days_between
+from kpi.workdays import WorkingDayCount
 from storage import tenancy
 from storage.complaints import (
     CHANNELS,
@@ -643,15 +643,17 @@ def _verdict(status: str, verify_due: D, followup_due: D, verified: D | None, fo
 def _working_days(holidays: Container[date]) -> Callable[[Any, Any], int]:
     """Working days between two local days, counted once per pair: a year's register holds a
     few thousand distinct pairs, and counting day by day for each row (each day a holiday
-    look-up) was 40% of the export's time (bench/reports.py). Bounded by the pairs, not rows."""
+    look-up) was 40% of the export's time (bench/reports.py). Bounded by the pairs, not rows;
+    each new pair is a subtraction of per-day totals (kpi.workdays.WorkingDayCount)."""
     pairs: dict[tuple[Any, Any], int] = {}
+    count = WorkingDayCount(holidays)
 
     def between(start: date | str, end: date | str) -> int:
         n = pairs.get((start, end))
         if n is None:
             first = date.fromisoformat(start) if isinstance(start, str) else start
             last = date.fromisoformat(end) if isinstance(end, str) else end
-            n = pairs[(start, end)] = working_days_between(first, last, holidays)
+            n = pairs[(start, end)] = count.between(first, last)
         return n
 
     return between
