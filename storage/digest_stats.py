@@ -166,7 +166,7 @@ def resolution_figures(
     # counted from per-day totals.
     received = duplicate = forwarded = resolved = within = 0
     working_days = WorkingDayCount(holidays)
-    for got, day_done, n_received, n_duplicate, n_forwarded, n_resolved, n_within in rows.tuples():
+    for got, day_done, n_received, n_duplicate, n_forwarded, n_resolved, n_within in rows:
         received += n_received or 0
         duplicate += n_duplicate or 0
         forwarded += n_forwarded or 0
