@@ -637,8 +637,8 @@ class WhatsAppService:
         self.settings = settings
         self.db = db
         self.clock = clock
-        # The kecamatan with a number of their own: one client (one token) sends from all.
-        whatsapp_numbers.check_numbers(settings, offices or {})
+        # The kecamatan with a number of their own: one client (one token) sends from all
+        # (Service checked them with whatsapp_numbers.check_numbers before opening the register).
         self.numbers = whatsapp_numbers.phone_ids(offices or {})
         self.wa, self._session = build_client(settings)
         self.sender = self._sender(None)
