@@ -33,7 +33,7 @@ if not IN_CI and not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
                 allow_module_level=True)
 
 from selenium import webdriver  # noqa: E402
-from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service as DriverService  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -130,8 +130,11 @@ def browser() -> Iterator[webdriver.Chrome]:
 
 
 def _heading(driver: webdriver.Chrome, text: str) -> None:
-    """Wait until the page shown (after a click that navigates) has `text` in its h1."""
-    WebDriverWait(driver, 15, ignored_exceptions=(StaleElementReferenceException,)).until(
+    """Wait until the page shown (after a click that navigates) has `text` in its h1. While
+    the old page goes, its h1 may be stale, or chromium may answer "Node with given id does
+    not belong to the document" (a plain WebDriverException): both mean look again; a page
+    that never shows the text still fails, by the timeout."""
+    WebDriverWait(driver, 15, ignored_exceptions=(StaleElementReferenceException, WebDriverException)).until(
         lambda d: text in d.find_element(By.TAG_NAME, "h1").text)
 
 
